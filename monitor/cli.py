@@ -1,0 +1,282 @@
+"""The `regmon` command line. Thin: it parses options, wires a Monitor, and turns outcomes
+into output and exit statuses (0 fine, 1 something needs a human, 2 bad configuration or
+usage, 75 another regmon holds the lock)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor import __version__
+from monitor.clock import SystemClock
+from monitor.config import Config, HtmlSource, load_config, load_watchlist
+from monitor.errors import ConfigError, FetchError, LockHeld, RegmonError
+from monitor.lock import StateLock
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+log = logging.getLogger("monitor")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    _setup_logging(args.verbose - args.quiet, args.command)
+    try:
+        result: int = args.handler(args)
+        return result
+    except ConfigError as error:
+        print(f"regmon: the configuration has {len(error.problems)} problem(s):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except LockHeld as error:
+        print(f"regmon: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    except RegmonError as error:
+        print(f"regmon: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="regmon",
+        description="Watch privacy regulators for statements about facial-recognition companies.")
+    parser.add_argument("--version", action="version", version=f"regmon {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=None,
+                        help="sources.toml to read (default: $REGMON_CONFIG or ./sources.toml)")
+    common.add_argument("--state-dir", type=Path, default=None,
+                        help="where the database and feeds live (default: $REGMON_STATE_DIR, "
+                        "else systemd's $STATE_DIRECTORY, else the user data directory)")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more output (-vv)")
+    common.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    once = commands.add_parser("once", parents=[common], help="poll every source once, then exit")
+    once.add_argument("--source", action="append", metavar="ID", help="only this source")
+    once.set_defaults(handler=cmd_once)
+
+    check = commands.add_parser("check", parents=[common],
+                                help="validate the configuration and show what each source yields")
+    check.add_argument("--source", action="append", metavar="ID", help="only this source")
+    check.add_argument("--offline", action="store_true",
+                       help="only validate the configuration; fetch nothing")
+    check.set_defaults(handler=cmd_check)
+
+    feed = commands.add_parser("feed", parents=[common], help="rebuild the feeds from the store")
+    feed.set_defaults(handler=cmd_feed)
+
+    match = commands.add_parser("match", parents=[common],
+                                help="run the watchlist over a text or saved HTML page")
+    match.add_argument("file", help="a text or HTML file, or - for standard input")
+    match.add_argument("--json", action="store_true", help="print one JSON object")
+    match.add_argument("--watchlist", type=Path, default=None,
+                       help="a watchlist file (default: the one sources.toml names)")
+    match.set_defaults(handler=cmd_match)
+    return parser
+
+
+# -- paths and logging -------------------------------------------------------------------------
+
+def config_path(args: argparse.Namespace) -> Path:
+    """--config, else $REGMON_CONFIG, else ./sources.toml."""
+    return Path(args.config or os.environ.get("REGMON_CONFIG") or "sources.toml")
+
+
+def state_dir(args: argparse.Namespace) -> Path:
+    """--state-dir, else $REGMON_STATE_DIR, else $STATE_DIRECTORY (systemd), else the
+    platform's user data directory."""
+    if args.state_dir:
+        return Path(args.state_dir)
+    for name in ("REGMON_STATE_DIR", "STATE_DIRECTORY"):
+        value = os.environ.get(name)
+        if value:
+            return Path(value.split(":")[0])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("regmon", appauthor=False))
+
+
+def _setup_logging(verbosity: int, command: str) -> None:
+    quiet_by_default = command in ("once", "feed", "match", "check")
+    level = {-2: logging.CRITICAL, -1: logging.ERROR,
+             0: logging.WARNING if quiet_by_default else logging.INFO,
+             1: logging.INFO, 2: logging.DEBUG}.get(max(-2, min(2, verbosity)), logging.DEBUG)
+    if verbosity == 1 and not quiet_by_default:
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    journald = bool(os.environ.get("JOURNAL_STREAM"))
+    stamp = "" if journald or quiet_by_default else "%(asctime)s "
+    handler.setFormatter(logging.Formatter(f"{stamp}regmon %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL at INFO, and a webhook URL is a secret.
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+def cmd_once(args: argparse.Namespace) -> int:
+    """One poll of every source. Silent on success; one line per failing source otherwise."""
+    from monitor.pipeline import Monitor
+
+    config = load_config(config_path(args))
+    _unknown_sources(config, args.source)
+    directory = state_dir(args)
+    with StateLock(directory):
+        monitor = Monitor(config, directory, SystemClock())
+        try:
+            reports = monitor.run_once(args.source)
+        finally:
+            monitor.close()
+    failed = [r for r in reports if not r.ok]
+    for report in failed:
+        print(f"regmon: {report.source_id}: {report.error}", file=sys.stderr)
+    for report in reports:
+        if report.ok:
+            log.info("%s: %d items, %d new, %d new matches%s", report.source_id, report.items_seen,
+                     report.new_items, report.new_matches,
+                     " (baseline: nothing announced)" if report.baseline else "")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    """Rebuild the feeds from the store."""
+    from monitor.pipeline import Monitor
+
+    config = load_config(config_path(args))
+    monitor = Monitor(config, state_dir(args), SystemClock())
+    try:
+        written = monitor.publish_feeds()
+    finally:
+        monitor.close()
+    for path in written:
+        log.info("wrote %s", path)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate the configuration, then show per source what it yields right now."""
+    from monitor.extract.html import selector_report
+    from monitor.pipeline import ListingEmpty, Monitor, page_request
+
+    config = load_config(config_path(args))
+    _unknown_sources(config, args.source)
+    print(f"{config.path}: valid; {len(config.sources)} sources, "
+          f"{len(config.watchlist.company)} watched companies")
+    if args.offline:
+        return EXIT_OK
+    monitor = Monitor(config, state_dir(args), SystemClock())
+    status = EXIT_OK
+    rows = []
+    try:
+        for source in config.sources:
+            if args.source and source.id not in args.source:
+                continue
+            for each in (source, getattr(source, "fallback", None)):
+                if each is None:
+                    continue
+                try:
+                    listing = monitor.read_listing(each, conditional=False)
+                    rows.append((each.id, each.kind, str(len(listing.items)),
+                                 listing.items[0].title[:60] if listing.items else "",
+                                 "; ".join(listing.warnings[:2])))
+                    for item in listing.items[:3]:
+                        rows.append(("", "", "", f"{item.published or '?'}  {item.title[:70]}", ""))
+                except (FetchError, ListingEmpty, RegmonError) as error:
+                    status = EXIT_FAILED
+                    note = str(error)
+                    if isinstance(each, HtmlSource) and isinstance(error, ListingEmpty):
+                        url, _ = page_request(each, 0)
+                        response = monitor.fetcher.fetch(url, each)
+                        missed = [k for k, v in selector_report(each, response.body).items()
+                                  if v == 0]
+                        note += f"; selectors that matched nothing: {', '.join(missed)}"
+                    rows.append((each.id, each.kind, "ERROR", "", note))
+    finally:
+        monitor.close()
+    _table(("source", "kind", "items", "newest", "problems"), rows)
+    return status
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    """Explain what the watchlist finds in a file: matches, near misses and why."""
+    from monitor.extract import extract_article, page_title
+    from monitor.match import CompiledWatchlist
+
+    if args.watchlist:
+        watchlist = load_watchlist(args.watchlist)
+    else:
+        watchlist = load_config(config_path(args)).watchlist
+    raw = sys.stdin.buffer.read() if args.file == "-" else _read_file(args.file)
+    title = ""
+    if raw.lstrip()[:1] == b"<":
+        title = page_title(raw)
+        text, _ = extract_article(raw)
+    else:
+        text = raw.decode("utf-8", "replace")
+    result = CompiledWatchlist(watchlist).match(title, "", text)
+    if args.json:
+        print(json.dumps({
+            "companies": list(result.companies),
+            "matches": [m.__dict__ for m in result.matches],
+            "rejected": [r.__dict__ for r in result.rejections],
+            "topic": result.is_topic,
+            "topic_terms": list(result.topic_terms),
+        }, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if result.matches:
+        print(f"Matched: {', '.join(result.companies)}")
+        for m in result.matches:
+            print(f"  + {m.company}: found '{m.alias}' in the {m.field}. Why it counts: {m.rule}.")
+            print(f"      “{m.snippet}”")
+    else:
+        print("No watched company matched.")
+    if result.rejections:
+        print("Not counted:")
+        for r in result.rejections:
+            print(f"  - {r.company}: found '{r.alias}' in the {r.field}, but {r.reason}.")
+            print(f"      “{r.snippet}”")
+    if result.is_topic:
+        print(f"About facial recognition: yes ({', '.join(result.topic_terms[:5])})")
+    else:
+        print("About facial recognition: no facial-recognition words found")
+    return EXIT_OK
+
+
+def _read_file(name: str) -> bytes:
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise RegmonError(f"cannot read {name}: {exc.strerror}") from None
+
+
+def _unknown_sources(config: Config, wanted: Sequence[str] | None) -> None:
+    known = {s.id for s in config.sources}
+    unknown = [s for s in wanted or () if s not in known]
+    if unknown:
+        from monitor.errors import ConfigProblem
+
+        raise ConfigError([ConfigProblem(str(config.path), "sources", None,
+                                         f"no source with id {u!r} (known: {', '.join(sorted(known))})")
+                           for u in unknown])
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    widths = [min(w, 70) for w in widths]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(cell)[:70].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,398 @@
+"""Reads `sources.toml` (and the watchlist file it names) into validated, frozen settings.
+
+Every problem in a file is reported at once, each with the file, the key path, the line where
+it can be found and what is wrong. Unknown keys are errors: a typo must never be ignored.
+Secrets (webhook URLs, signing keys) are not configuration: they come from the environment.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from monitor.errors import ConfigError, ConfigProblem
+
+MIN_INTERVAL_MINUTES = 5
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Settings(_Strict):
+    """How regmon behaves toward the sites and where it publishes."""
+
+    min_delay_seconds: float = Field(2.0, ge=0, description="pause between requests to one host")
+    timeout_seconds: float = Field(20.0, gt=0, description="connect and read timeout")
+    deadline_seconds: float = Field(60.0, gt=0, description="overall limit for one request")
+    max_body_bytes: int = Field(10_000_000, gt=0, description="limit on a decompressed body")
+    max_articles_per_poll: int = Field(40, ge=0, description="article pages read per source poll")
+    retries: int = Field(2, ge=0, le=5, description="retries of a failed request within a poll")
+    retry_base_seconds: float = Field(2.0, ge=0, description="first retry pause, then doubled")
+    failing_after: int = Field(3, ge=1, description="consecutive failed polls before 'failing'")
+    feeds_base_url: str = "http://127.0.0.1:8421/"
+    feed_size: int = Field(100, ge=1, description="entries per feed")
+    topic_feed: bool = False
+    digest_threshold: int = Field(5, ge=1)
+    robots_txt: bool = True
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/London')") from exc
+    return value
+
+
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from exc
+    return value
+
+
+def _check_selector(value: str | None) -> str | None:
+    if value is not None:
+        from selectolax.lexbor import LexborHTMLParser
+
+        try:
+            LexborHTMLParser("<p></p>").css(value)
+        except Exception as exc:  # selectolax raises plain exceptions for bad selectors
+            raise ValueError(f"not a valid CSS selector: {value!r}") from exc
+    return value
+
+
+class _SourceBase(_Strict):
+    id: str
+    regulator: str
+    name: str = ""
+    url: str
+    timezone: str = "UTC"
+    interval_minutes: int = 30
+    allow_http: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    host_aliases: dict[str, str] = {}
+    url_prefixes: tuple[str, ...] = ()
+    pages: int = Field(1, ge=1, le=50)
+    page_param: str | None = None
+    page_start: int = 1
+    page_step: int = 1
+    date_format: str | None = None
+    date_regex: str | None = None
+    date_from_url: str | None = None
+    fetch_articles: bool = True
+    article_body: tuple[str, ...] = ()
+    article_strip: tuple[str, ...] = ()
+    headers: dict[str, str] = {}
+    min_items: int = Field(1, ge=0, description="fewer items than this on a page is a health alarm")
+    enabled: bool = True
+    hook: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("must be lower-case letters, digits and hyphens, like 'ico-news'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @field_validator("date_regex", "date_from_url")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return _check_regex(value)
+
+    @field_validator("article_body", "article_strip")
+    @classmethod
+    def _selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for selector in value:
+            _check_selector(selector)
+        return value
+
+    @field_validator("interval_minutes")
+    @classmethod
+    def _interval(cls, value: int) -> int:
+        if value < MIN_INTERVAL_MINUTES:
+            raise ValueError(
+                f"{value} minutes is too often for a government site; the floor is "
+                f"{MIN_INTERVAL_MINUTES}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _url(self) -> _SourceBase:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"url {self.url!r} is not an absolute http(s) URL")
+        if parts.scheme == "http" and not self.allow_http:
+            raise ValueError(f"url {self.url!r} uses plain http; set allow_http = true to permit it")
+        return self
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Hosts this source may fetch from and link to: its own, plus any allowed explicitly."""
+        own = urlsplit(self.url).hostname or ""
+        return (own, *self.allowed_hosts, *self.host_aliases.keys())
+
+
+class HtmlSource(_SourceBase):
+    """A server-rendered listing page read with CSS selectors."""
+
+    kind: Literal["html"]
+    item: str
+    title: str
+    link: str | None = None
+    link_attr: str = "href"
+    summary: str | None = None
+    date: str | None = None
+    date_attr: str | None = None
+    tags: str | None = None
+    unwrap_param: str | None = None
+
+    @field_validator("item", "title", "link", "summary", "date", "tags")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        return _check_selector(value)
+
+
+class JsonSource(_SourceBase):
+    """A JSON API read with dotted field paths (`results`, `pagination.totalPages`)."""
+
+    kind: Literal["json"]
+    method: Literal["GET", "POST"] = "GET"
+    body: dict[str, Any] = {}
+    items_path: str
+    title_path: str = "title"
+    link_path: str = "url"
+    summary_path: str | None = None
+    date_path: str | None = None
+    total_pages_path: str | None = None
+
+
+class FeedSource(_SourceBase):
+    """An RSS 2.0 or Atom feed, optionally with a listing page to read when the feed fails."""
+
+    kind: Literal["feed"]
+    fallback: Annotated[HtmlSource | JsonSource, Field(discriminator="kind")] | None = None
+
+
+Source = HtmlSource | JsonSource | FeedSource
+AnySource = Annotated[Source, Field(discriminator="kind")]
+
+
+class ContextRules(_Strict):
+    """Words that show a passage is about facial recognition."""
+
+    window_words: int = Field(25, ge=1, le=200)
+    near: tuple[str, ...] = ()  # any of these near an ambiguous alias lets it count
+    topic: tuple[str, ...] = ()  # these anywhere make the statement about facial recognition
+
+
+class Company(_Strict):
+    """A watched company, its aliases and the rules for its ambiguous names."""
+
+    name: str
+    kind: Literal["vendor", "operator"] = "vendor"
+    aliases: tuple[str, ...] = ()
+    needs_context: tuple[str, ...] = ()
+    case_sensitive: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    requires_topic: bool = False
+    context: Literal["near", "topic"] = "near"
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _has_alias(self) -> Company:
+        names = set(self.aliases) | set(self.needs_context)
+        if not names:
+            raise ValueError("needs at least one entry in aliases or needs_context")
+        unknown = [c for c in self.case_sensitive if c not in names]
+        if unknown:
+            raise ValueError(f"case_sensitive names {unknown} that are not aliases")
+        return self
+
+
+class Watchlist(_Strict):
+    """The companies to watch and the context rules shared by all of them."""
+
+    context: ContextRules = ContextRules()
+    company: tuple[Company, ...]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Watchlist:
+        seen: set[str] = set()
+        for company in self.company:
+            if company.name in seen:
+                raise ValueError(f"company {company.name!r} is listed twice")
+            seen.add(company.name)
+        return self
+
+
+class _FileConfig(_Strict):
+    watchlist: str = "watchlist.toml"
+    settings: Settings = Settings()
+    sources: tuple[AnySource, ...]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> _FileConfig:
+        ids = [s.id for s in self.sources]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"source ids must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+class Config(BaseModel):
+    """The whole validated configuration."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    settings: Settings
+    sources: tuple[Source, ...]
+    watchlist: Watchlist
+
+    def source(self, source_id: str) -> Source:
+        """The source with this id; KeyError when there is none."""
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate `path` and the watchlist it names. Raises ConfigError listing every
+    problem, each with file, key path and line."""
+    text = _read(path)
+    raw = _parse_toml(path, text)
+    try:
+        parsed = _FileConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_problems(path, text, exc)) from None
+    watch_path = (path.parent / parsed.watchlist).resolve()
+    watchlist = load_watchlist(watch_path)
+    return Config(
+        path=path, settings=parsed.settings, sources=parsed.sources, watchlist=watchlist
+    )
+
+
+def load_watchlist(path: Path) -> Watchlist:
+    """Read and validate a watchlist file on its own (used by `regmon match` too)."""
+    text = _read(path)
+    raw = _parse_toml(path, text)
+    try:
+        return Watchlist.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_problems(path, text, exc)) from None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [ConfigProblem(str(path), "", None, "file not found (use --config or REGMON_CONFIG)")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(path), "", None, f"cannot read: {exc}")]) from None
+
+
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise ConfigError([ConfigProblem(str(path), "", line, f"not valid TOML: {message}")]) from None
+
+
+def _problems(path: Path, text: str, exc: ValidationError) -> list[ConfigProblem]:
+    problems = []
+    for error in exc.errors():
+        loc = [part for part in error["loc"] if part not in ("html", "json", "feed")]
+        key_path = _key_path(loc)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (is it misspelt?)"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif error["type"] == "union_tag_invalid" or error["type"] == "union_tag_not_found":
+            message = "kind must be one of 'html', 'json' or 'feed'"
+        problems.append(ConfigProblem(str(path), key_path, _find_line(text, loc), message))
+    return problems
+
+
+def _key_path(loc: list[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _find_line(text: str, loc: list[int | str]) -> int | None:
+    """Best-effort line of a key path in TOML text: tomllib keeps no positions."""
+    lines = text.splitlines()
+    headers = []
+    for number, line in enumerate(lines, start=1):
+        found = _HEADER.match(line)
+        if found:
+            headers.append((number, found.group(2).replace('"', ""), found.group(1) == "[["))
+    start, end, table = 1, len(lines) + 1, ""
+    index = 0
+    found_line: int | None = None
+    while index < len(loc):
+        part = loc[index]
+        if not isinstance(part, str):
+            index += 1
+            continue
+        name = f"{table}.{part}" if table else part
+        nxt = loc[index + 1] if index + 1 < len(loc) else None
+        if isinstance(nxt, int):
+            matches = [h for h in headers if h[1] == name and h[2] and start <= h[0] < end]
+            if nxt < len(matches):
+                start = matches[nxt][0]
+                later = [h[0] for h in headers if h[0] > start and (h[1] == name or not h[1].startswith(name + "."))]
+                end = min(later, default=len(lines) + 1)
+                table, found_line = name, start
+                index += 2
+                continue
+            return _key_in(lines, part, start, end) or found_line
+        sub = [h for h in headers if h[1] == name and not h[2] and start <= h[0] < end]
+        if sub and nxt is not None:
+            start = sub[0][0]
+            later = [h[0] for h in headers if h[0] > start and not h[1].startswith(name + ".")]
+            end = min(later, default=len(lines) + 1)
+            table, found_line = name, start
+            index += 1
+            continue
+        return _key_in(lines, part, start, end) or found_line
+    return found_line
+
+
+def _key_in(lines: list[str], key: str, start: int, end: int) -> int | None:
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    for number in range(start, min(end, len(lines) + 1)):
+        if number - 1 < len(lines):
+            line = lines[number - 1]
+            if number > start and _HEADER.match(line):
+                break
+            if pattern.match(line):
+                return number
+    return None

@@ -1,0 +1,168 @@
+"""Helpers shared by the extractors: URL identity, stated dates, text cleanup, decoding."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from monitor.config import Source
+
+TRACKING_PARAMS = frozenset({
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+    "fbclid", "gclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "cmpid",
+})
+_BLOCK_TAGS = ("p,div,li,h1,h2,h3,h4,h5,h6,br,tr,dd,dt,section,article,blockquote,pre,td,th,"
+               "ul,ol,table,header,footer,aside,figure,figcaption,main,nav")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+
+
+def canonical_url(url: str, host_aliases: dict[str, str] | None = None) -> str:
+    """The identity of a statement: one string for every way its URL is written.
+
+    Scheme and host case, host aliases (cy.ico.org.uk is ico.org.uk), default ports, a
+    trailing slash, tracking parameters, parameter order and the fragment do not matter."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    host = (host_aliases or {}).get(host, host)
+    netloc = host
+    if parts.port and parts.port not in (80, 443):
+        netloc = f"{host}:{parts.port}"
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = urlencode(sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS
+    ))
+    return urlunsplit(("https", netloc, path, query, ""))
+
+
+def resolve_link(base: str, href: str) -> str:
+    """An absolute link, from a relative or absolute href."""
+    return urljoin(base, href.strip())
+
+
+def host_allowed(url: str, source: Source) -> bool:
+    """True when `url` points at one of the source's own hosts (scheme http(s) only)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    host = (parts.hostname or "").lower()
+    own = {h.lower() for h in source.hosts}
+    return host in own or any(host == f"www.{h}" or f"www.{host}" == h for h in own)
+
+
+def under_prefixes(url: str, prefixes: tuple[str, ...]) -> bool:
+    """True when no prefixes are set, or the URL's path starts with one of them."""
+    if not prefixes:
+        return True
+    path = urlsplit(url).path
+    return any(path.startswith(p) for p in prefixes)
+
+
+def collapse(text: str | None) -> str:
+    """Whitespace runs (including no-break spaces) to single spaces, trimmed."""
+    return " ".join((text or "").split())
+
+
+def node_text(node: LexborNode) -> str:
+    """Readable text of an element: block elements become line breaks, inline ones do not
+    split words ("Clear<b>view</b>" stays "Clearview")."""
+    for block in node.css(_BLOCK_TAGS):
+        block.insert_after("\n")
+    lines = (collapse(line) for line in node.text(separator="").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (a feed's CDATA title with <abbr> in it, say)."""
+    if "<" not in fragment and "&" not in fragment:
+        return collapse(fragment)
+    tree = LexborHTMLParser(f"<div>{fragment}</div>")
+    node = tree.css_first("div")
+    return collapse(node.text(separator=" ") if node else fragment)
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
+
+
+def decode_html(body: bytes, content_type: str = "") -> str:
+    """Decode an HTML page: the HTTP charset, else a BOM, else <meta charset>, else UTF-8,
+    else Windows-1252 (what browsers assume for legacy pages)."""
+    candidates = []
+    found = re.search(r"charset=([A-Za-z0-9_\-:.]+)", content_type or "", re.I)
+    if found:
+        candidates.append(found.group(1))
+    if body.startswith(b"\xef\xbb\xbf"):
+        candidates.insert(0, "utf-8-sig")
+    meta = _META_CHARSET.search(body[:4096])
+    if meta:
+        candidates.append(meta.group(1).decode("ascii", "replace"))
+    candidates += ["utf-8", "windows-1252"]
+    for name in candidates:
+        try:
+            return body.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("utf-8", "replace")
+
+
+def parse_stated_date(text: str | None, fmt: str | None = None, regex: str | None = None) -> date | None:
+    """The publication day a page states, or None when it cannot be read.
+
+    Tries the source's own format first (so "09/07/2020" is never guessed), then ISO 8601,
+    then RFC 822 dates, whose years may have two digits (OPC: "Mon, 06 Jul 20 00:00:00 -0400").
+    A stated time and zone are ignored: regulators publish days, and the offset would move a
+    midnight release to the previous day."""
+    if not text:
+        return None
+    text = collapse(text)
+    if regex:
+        found = re.search(regex, text)
+        if not found:
+            return None
+        text = found.group("date") if "date" in found.re.groupindex else found.group(found.lastindex or 0)
+        text = text.strip()
+    if fmt:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    iso = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if iso:
+        return _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+    rfc = re.search(r"(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?,?\s+(\d{4}|\d{2})\b", text)
+    if rfc and rfc.group(2).lower() in _MONTHS:
+        year = int(rfc.group(3))
+        if year < 100:
+            year += 2000 if year < 70 else 1900
+        return _safe_date(year, _MONTHS[rfc.group(2).lower()], int(rfc.group(1)))
+    return None
+
+
+def date_from_url(url: str, pattern: str | None) -> date | None:
+    """A publication day read from the URL (OPC slugs carry YYMMDD), via named groups y, m, d."""
+    if not pattern:
+        return None
+    found = re.search(pattern, url)
+    if not found:
+        return None
+    groups = found.groupdict()
+    try:
+        year = int(groups["y"])
+        if year < 100:
+            year += 2000
+        return _safe_date(year, int(groups.get("m") or 1), int(groups.get("d") or 1))
+    except (KeyError, ValueError):
+        return None
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

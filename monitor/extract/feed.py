@@ -1,0 +1,54 @@
+"""An RSS or Atom feed, read with feedparser (it copes with every RSS dialect and encoding)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import feedparser
+
+from monitor.config import FeedSource
+from monitor.errors import ExtractError
+from monitor.extract.common import (
+    canonical_url,
+    date_from_url,
+    host_allowed,
+    html_to_text,
+    parse_stated_date,
+    resolve_link,
+    under_prefixes,
+)
+from monitor.model import ListedItem, ListingPage
+
+
+def extract_feed(source: FeedSource, body: bytes, page_url: str) -> ListingPage:
+    """Every entry of a feed. Relative links (OPC's) resolve against the feed's URL; dates
+    with two-digit years are read as days."""
+    parsed: Any = feedparser.parse(body, response_headers={"content-location": page_url})
+    if not parsed.get("version") and not parsed.entries:
+        problem = parsed.get("bozo_exception") or "no RSS or Atom root element"
+        raise ExtractError(f"the response is not a feed: {problem}")
+    items: list[ListedItem] = []
+    warnings: list[str] = []
+    for entry in parsed.entries:
+        href = entry.get("link") or (entry.get("id") if entry.get("guidislink") else None)
+        if not href:
+            warnings.append("an entry has no link")
+            continue
+        url = resolve_link(page_url, href)
+        if not host_allowed(url, source):
+            warnings.append(f"dropped a link to another site: {url}")
+            continue
+        if not under_prefixes(url, source.url_prefixes):
+            continue
+        raw_date = entry.get("published") or entry.get("updated")
+        items.append(ListedItem(
+            source_id=source.id,
+            key=canonical_url(url, source.host_aliases),
+            url=url,
+            title=html_to_text(entry.get("title", "")) or url,
+            summary=html_to_text(entry.get("summary", "")),
+            published=parse_stated_date(raw_date, source.date_format, source.date_regex)
+            or date_from_url(url, source.date_from_url),
+            tags=tuple(t.get("term", "") for t in entry.get("tags", []) if t.get("term")),
+        ))
+    return ListingPage(tuple(items), tuple(warnings))

@@ -1,0 +1,97 @@
+"""An HTML listing page read with the CSS selectors configured for its source."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from monitor.config import HtmlSource
+from monitor.extract.common import (
+    canonical_url,
+    collapse,
+    date_from_url,
+    decode_html,
+    host_allowed,
+    parse_stated_date,
+    resolve_link,
+    under_prefixes,
+)
+from monitor.model import ListedItem, ListingPage
+
+
+def extract_html_listing(
+    source: HtmlSource, body: bytes, page_url: str, content_type: str = ""
+) -> ListingPage:
+    """Every item on one listing page. Items without a usable link are skipped with a
+    warning; an item without a date or summary is kept."""
+    tree = LexborHTMLParser(decode_html(body, content_type))
+    items: list[ListedItem] = []
+    warnings: list[str] = []
+    for node in tree.css(source.item):
+        title_node = node.css_first(source.title)
+        link_node = node.css_first(source.link or source.title)
+        title = collapse(title_node.text(separator=" ")) if title_node else ""
+        href = (link_node.attributes.get(source.link_attr) or "") if link_node else ""
+        if not href:
+            warnings.append(f"an item has no link ({source.link or source.title!r} matched nothing)")
+            continue
+        url = resolve_link(page_url, href)
+        if source.unwrap_param:
+            url = _unwrap(url, source.unwrap_param) or url
+        if not host_allowed(url, source):
+            warnings.append(f"dropped a link to another site: {url}")
+            continue
+        if not under_prefixes(url, source.url_prefixes):
+            continue
+        if not title:
+            warnings.append(f"an item has no title: {url}")
+            title = url
+        items.append(ListedItem(
+            source_id=source.id,
+            key=canonical_url(url, source.host_aliases),
+            url=url,
+            title=title,
+            summary=_text(node, source.summary),
+            published=_date(node, source, url),
+            tags=tuple(collapse(t.text(separator=" ")) for t in node.css(source.tags))
+            if source.tags else (),
+        ))
+    return ListingPage(tuple(items), tuple(warnings))
+
+
+def _unwrap(url: str, param: str) -> str | None:
+    """The target of a click-tracking redirect (OAIC's Funnelback `/s/redirect?url=...`)."""
+    values = parse_qs(urlsplit(url).query).get(param)
+    return values[0] if values else None
+
+
+def _text(node: LexborNode, selector: str | None) -> str:
+    if not selector:
+        return ""
+    found = node.css_first(selector)
+    return collapse(found.text(separator=" ")) if found else ""
+
+
+def _date(node: LexborNode, source: HtmlSource, url: str) -> object:
+    stated = None
+    if source.date:
+        found = node.css_first(source.date)
+        if found is not None:
+            raw = found.attributes.get(source.date_attr) if source.date_attr else None
+            stated = parse_stated_date(raw or found.text(separator=" "), source.date_format,
+                                       source.date_regex)
+    return stated or date_from_url(url, source.date_from_url)
+
+
+def selector_report(source: HtmlSource, body: bytes, content_type: str = "") -> dict[str, int]:
+    """How many listing items each configured selector found (for `regmon check`): a 0 points
+    at the selector a redesign broke."""
+    tree = LexborHTMLParser(decode_html(body, content_type))
+    nodes = tree.css(source.item)
+    report = {f"item {source.item!r}": len(nodes)}
+    for name in ("title", "link", "summary", "date", "tags"):
+        selector = getattr(source, name)
+        if selector:
+            report[f"{name} {selector!r}"] = sum(1 for n in nodes if n.css_first(selector))
+    return report

@@ -1,0 +1,447 @@
+"""The one place that speaks HTTP to the regulators' sites, and speaks it politely.
+
+- an honest User-Agent naming the project, never a browser's;
+- robots.txt (RFC 9309, via Protego) per host, cached for a day, Crawl-delay honoured;
+- one request at a time per host with a pause between them; different hosts in parallel;
+- conditional requests (ETag / Last-Modified), and an unchanged body (by hash) treated as 304;
+- connect/read timeouts plus an overall deadline, a cap on the *decompressed* body, at most
+  five redirects each checked against the source's hosts, https only unless allowed;
+- 429/503 Retry-After and exponential backoff remembered per host across runs; a
+  bot-protection challenge is "blocked" and waited out, never dodged.
+
+httpx exceptions become FetchError here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import random
+import threading
+import zlib
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from monitor import PROJECT_URL, __version__
+from monitor.clock import Clock
+from monitor.config import Settings, Source
+from monitor.errors import FetchError
+from monitor.model import HostState, Response, Validators
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"regmon/{__version__} (+{PROJECT_URL})"
+ROBOTS_AGENT = "regmon"
+MAX_REDIRECTS = 5
+ROBOTS_TTL = timedelta(days=1)
+BLOCKED_PAUSE = timedelta(hours=6)
+MAX_BACKOFF = timedelta(hours=6)
+MAX_RETRY_AFTER = timedelta(hours=12)
+SHORT_WAIT = 30.0  # a Retry-After this short is waited out within the poll
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class HostMemory(Protocol):
+    """Where the fetcher keeps per-host state between runs (the store implements it)."""
+
+    def load_host(self, host: str) -> HostState:
+        """The remembered state of `host` (an empty HostState if none)."""
+        ...
+
+    def save_host(self, host: str, state: HostState) -> None:
+        """Remember the state of `host`."""
+        ...
+
+
+@dataclass
+class Traffic:
+    """Requests made and bytes received, for `regmon check`, logs and benchmarks."""
+
+    requests: int = 0
+    bytes_received: int = 0
+
+
+class Fetcher:
+    """A polite HTTP client shared by every source in a run. Thread-safe."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        memory: HostMemory,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.memory = memory
+        self.traffic = Traffic()
+        self._client = httpx.Client(
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            follow_redirects=False,
+            transport=transport,
+        )
+        self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._last_request: dict[str, float] = {}
+        self._robots: dict[str, Protego | None] = {}
+
+    def close(self) -> None:
+        """Release connections."""
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch(
+        self,
+        url: str,
+        source: Source,
+        *,
+        validators: Validators | None = None,
+        method: str = "GET",
+        json_body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """Fetch `url` for `source`, conditionally when validators are given.
+
+        A 304, or a 2xx whose body hashes the same as before, comes back with
+        `not_modified=True` and no body. Raises FetchError on anything unusable."""
+        self._check_scheme(url, source)
+        host = _host_key(url)
+        with self._host_lock(host):
+            self._respect_backoff(url, host)
+            if self.settings.robots_txt:
+                self._check_robots(url, host, source)
+            attempt = 0
+            while True:
+                try:
+                    response = self._exchange(url, source, host, validators, method,
+                                              json_body, headers or {})
+                except FetchError as error:
+                    wait = self._after_failure(error, host, attempt)
+                    if wait is None:
+                        raise
+                    attempt += 1
+                    log.info("retrying %s in %.1fs after %s", url, wait, error.kind)
+                    self.clock.sleep(wait)
+                    continue
+                self._after_success(host)
+                return response
+
+    # -- the exchange -------------------------------------------------------------------------
+
+    def _exchange(
+        self,
+        url: str,
+        source: Source,
+        host: str,
+        validators: Validators | None,
+        method: str,
+        json_body: dict[str, Any] | None,
+        extra_headers: dict[str, str],
+    ) -> Response:
+        headers = dict(extra_headers)
+        if validators and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body, sort_keys=True).encode()
+            headers["Content-Type"] = "application/json"
+        current, requests, received = url, 0, 0
+        for _ in range(MAX_REDIRECTS + 1):
+            self._pace(host)
+            requests += 1
+            status, response_headers, body, raw_size = self._one_request(method, current, headers,
+                                                                         content)
+            received += raw_size
+            if status in _REDIRECTS:
+                location = response_headers.get("location")
+                if not location:
+                    raise FetchError(current, "redirect", f"HTTP {status} without a Location")
+                target = urljoin(current, location)
+                self._check_scheme(target, source)
+                if _host_key(target) != host and not _host_in(target, source):
+                    raise FetchError(url, "redirect",
+                                     f"redirected off the source's sites to {target}")
+                if status in (301, 302, 303) and method == "POST":
+                    method, content = "GET", None
+                    headers.pop("Content-Type", None)
+                current = target
+                continue
+            return self._classify(url, current, status, response_headers, body, validators,
+                                  requests, received)
+        raise FetchError(url, "redirect", f"more than {MAX_REDIRECTS} redirects")
+
+    def _one_request(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None
+    ) -> tuple[int, httpx.Headers, bytes, int]:
+        deadline = self.clock.monotonic() + self.settings.deadline_seconds
+        limit = self.settings.max_body_bytes
+        try:
+            with self._client.stream(method, url, headers=headers, content=content) as response:
+                encoding = response.headers.get("content-encoding", "identity").lower().strip()
+                decoder = _Decoder(encoding, limit, url)
+                raw_size = 0
+                for chunk in response.iter_raw():
+                    raw_size += len(chunk)
+                    decoder.feed(chunk)
+                    if self.clock.monotonic() > deadline:
+                        raise FetchError(url, "timeout", f"no complete response within "
+                                         f"{self.settings.deadline_seconds:g}s")
+                body = decoder.finish()
+                self._count(raw_size)
+                return response.status_code, response.headers, body, raw_size
+        except httpx.TimeoutException as exc:
+            self._count(0)
+            raise FetchError(url, "timeout", f"timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            self._count(0)
+            raise FetchError(url, "network", f"network error: {_describe(exc)}") from None
+        except httpx.HTTPError as exc:
+            self._count(0)
+            raise FetchError(url, "network", f"HTTP error: {_describe(exc)}") from None
+
+    def _classify(
+        self,
+        url: str,
+        final_url: str,
+        status: int,
+        headers: httpx.Headers,
+        body: bytes,
+        validators: Validators | None,
+        requests: int,
+        received: int,
+    ) -> Response:
+        content_type = headers.get("content-type", "")
+        if status == 304:
+            return Response(url, final_url, status, b"", content_type,
+                            validators or Validators(), True, received, requests)
+        if 200 <= status < 300:
+            digest = hashlib.sha256(body).hexdigest()
+            new = Validators(headers.get("etag"), headers.get("last-modified"), digest)
+            unchanged = validators is not None and validators.body_hash == digest
+            return Response(url, final_url, status, b"" if unchanged else body, content_type,
+                            new, unchanged, received, requests)
+        if _is_challenge(status, headers, body):
+            raise FetchError(url, "blocked", f"HTTP {status}: the site's bot protection "
+                             "challenged the request", status=status)
+        retry_after = _retry_after(headers.get("retry-after"), self.clock.now())
+        raise FetchError(url, "http", f"HTTP {status}", status=status, retry_after=retry_after)
+
+    # -- politeness ---------------------------------------------------------------------------
+
+    def _host_lock(self, host: str) -> threading.Lock:
+        with self._lock:
+            return self._host_locks.setdefault(host, threading.Lock())
+
+    def _pace(self, host: str) -> None:
+        delay = max(self.settings.min_delay_seconds, self._crawl_delay(host))
+        last = self._last_request.get(host)
+        if last is not None:
+            wait = last + delay - self.clock.monotonic()
+            if wait > 0:
+                self.clock.sleep(wait)
+        self._last_request[host] = self.clock.monotonic()
+
+    def _crawl_delay(self, host: str) -> float:
+        rules = self._robots.get(host)
+        if rules is None:
+            return 0.0
+        delay = rules.crawl_delay(ROBOTS_AGENT)
+        return float(delay) if delay else 0.0
+
+    def _respect_backoff(self, url: str, host: str) -> None:
+        state = self.memory.load_host(host)
+        if state.not_before and state.not_before > self.clock.now():
+            kind = "blocked" if state.reason.startswith("blocked") else "backoff"
+            raise FetchError(url, kind, f"waiting until {state.not_before:%Y-%m-%d %H:%M} UTC "
+                             f"before asking {host} again ({state.reason})")
+
+    def _check_robots(self, url: str, host: str, source: Source) -> None:
+        if host not in self._robots:
+            self._robots[host] = self._load_robots(url, host, source)
+        rules = self._robots[host]
+        if rules is not None and not rules.can_fetch(url, ROBOTS_AGENT):
+            raise FetchError(url, "robots", "robots.txt disallows this page for regmon")
+
+    def _load_robots(self, url: str, host: str, source: Source) -> Protego | None:
+        state = self.memory.load_host(host)
+        now = self.clock.now()
+        if state.robots_txt is not None and state.robots_fetched and \
+                now - state.robots_fetched < ROBOTS_TTL:
+            return Protego.parse(state.robots_txt) if state.robots_txt else None
+        robots_url = urljoin(url, "/robots.txt")
+        self._pace(host)
+        try:
+            status, _, body, _ = self._one_request("GET", robots_url, {}, None)
+        except FetchError as error:
+            raise FetchError(url, error.kind, f"{host} unreachable ({error.message})") from None
+        if status >= 500 or status == 429:
+            raise FetchError(url, "robots", f"robots.txt answered HTTP {status}; "
+                             "will try this host later", status=status)
+        text = body.decode("utf-8", "replace") if 200 <= status < 300 else ""
+        self.memory.save_host(host, _replace(state, robots_txt=text, robots_fetched=now))
+        return Protego.parse(text) if text else None
+
+    def _after_failure(self, error: FetchError, host: str, attempt: int) -> float | None:
+        """How long to wait before retrying within this poll, or None to give up now (after
+        remembering, for later runs, when the host may be asked again)."""
+        now = self.clock.now()
+        state = self.memory.load_host(host)
+        if error.kind == "blocked":
+            self.memory.save_host(host, _replace(state, not_before=now + BLOCKED_PAUSE,
+                                                 failures=state.failures + 1,
+                                                 reason="blocked by bot protection"))
+            return None
+        retryable = error.kind in ("network", "timeout") or error.status in (403, 429) or \
+            (error.status is not None and error.status >= 500)
+        if error.retry_after is not None and error.status in (429, 503):
+            wait = min(error.retry_after, MAX_RETRY_AFTER.total_seconds())
+            if wait <= SHORT_WAIT and attempt < self.settings.retries:
+                return wait
+            self.memory.save_host(host, _replace(
+                state, not_before=now + timedelta(seconds=wait), failures=state.failures + 1,
+                reason=f"HTTP {error.status} asked us to wait {wait:.0f}s"))
+            return None
+        if retryable and attempt < self.settings.retries:
+            base = self.settings.retry_base_seconds * (2 ** attempt)
+            return base + random.uniform(0, base / 2)
+        if retryable:
+            failures = state.failures + 1
+            pause = min(timedelta(minutes=2 ** (failures - 1)), MAX_BACKOFF)
+            self.memory.save_host(host, _replace(
+                state, not_before=now + pause, failures=failures,
+                reason=f"{failures} failed attempts in a row, last: {error.kind}"
+                + (f" {error.status}" if error.status else "")))
+        return None
+
+    def _after_success(self, host: str) -> None:
+        state = self.memory.load_host(host)
+        if state.failures or state.not_before:
+            self.memory.save_host(host, _replace(state, not_before=None, failures=0, reason=""))
+
+    def _check_scheme(self, url: str, source: Source) -> None:
+        scheme = urlsplit(url).scheme
+        if scheme == "https" or (scheme == "http" and source.allow_http):
+            return
+        raise FetchError(url, "redirect", f"refusing {scheme or 'a relative'} URL: only https "
+                         "(or http where the source allows it)")
+
+    def _count(self, received: int) -> None:
+        with self._lock:
+            self.traffic.requests += 1
+            self.traffic.bytes_received += received
+
+
+class _Decoder:
+    """Decompresses a body as it arrives, refusing to grow past the limit (gzip bombs)."""
+
+    def __init__(self, encoding: str, limit: int, url: str) -> None:
+        self.limit, self.url = limit, url
+        self.parts: list[bytes] = []
+        self.size = 0
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            self.inflater: Any = zlib.decompressobj(zlib.MAX_WBITS | 32)
+            self.raw_deflate = encoding == "deflate"
+        elif encoding in ("identity", ""):
+            self.inflater = None
+        else:
+            raise FetchError(url, "http", f"unsupported Content-Encoding {encoding!r}")
+
+    def feed(self, chunk: bytes) -> None:
+        if self.inflater is None:
+            self._keep(chunk)
+            return
+        try:
+            data = self.inflater.decompress(chunk, self.limit - self.size + 1)
+            self._keep(data)
+            while self.inflater.unconsumed_tail:
+                data = self.inflater.decompress(self.inflater.unconsumed_tail,
+                                                self.limit - self.size + 1)
+                self._keep(data)
+        except zlib.error:
+            if self.raw_deflate and not self.parts:
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                self.raw_deflate = False
+                self.feed(chunk)
+                return
+            raise FetchError(self.url, "http", "the compressed body is corrupt") from None
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise FetchError(self.url, "too-large",
+                             f"body larger than the {self.limit:,}-byte limit")
+        if data:
+            self.parts.append(data)
+
+    def finish(self) -> bytes:
+        if self.inflater is not None:
+            self._keep(self.inflater.flush())
+        return b"".join(self.parts)
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.netloc or "").lower()
+
+
+def _host_in(url: str, source: Source) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {h.lower() for h in source.hosts}
+
+
+def _is_challenge(status: int, headers: httpx.Headers, body: bytes) -> bool:
+    """A bot-protection wall (Cloudflare's challenge, Akamai's "Access Denied")."""
+    if headers.get("cf-mitigated", "").lower() == "challenge":
+        return True
+    if status in (403, 503):
+        head = body[:4096].lower()
+        if b"<title>just a moment" in head or b"cf-chl" in head:
+            return True
+        if b"<title>access denied</title>" in head and b"reference" in head:  # Akamai
+            return True
+    return False
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds, or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if any(s in text for s in ("Name or service not known", "nodename nor servname",
+                               "Temporary failure in name resolution", "No address associated")):
+        return "cannot resolve the host name (offline, or DNS is down)"
+    if "Connection refused" in text:
+        return "connection refused (is the site down?)"
+    return text
+
+
+def _replace(state: HostState, **changes: Any) -> HostState:
+    return replace(state, **changes)

@@ -1,0 +1,322 @@
+"""Finds watched companies in a statement's text, and says why each hit counts or not.
+
+Pure: text in, MatchResult out. The watchlist compiles once into a single Aho-Corasick
+automaton holding every alias, excluded phrase and context word, so a statement is scanned
+once however long the watchlist grows. Rules then look at the hits' positions:
+
+- an unambiguous alias counts wherever it stands (as a whole word);
+- an ambiguous alias ("Clearview", "NEC") counts only near a context word, or when the
+  company's full name appears elsewhere in the statement;
+- an operator (a shop, a mall) counts only in a statement about facial recognition;
+- a hit inside an excluded phrase ("ClearView Wealth") never counts, and an ambiguous alias
+  does not count in a statement that names the excluded thing at all;
+- a case-sensitive alias ("NEC", "Good Guys") counts only written as configured.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
+
+import ahocorasick
+
+from monitor.config import Company, Watchlist
+from monitor.model import Match, MatchResult, Rejection
+
+SNIPPET_RADIUS = 90
+MAX_PER_COMPANY = 3
+
+# Characters that look alike in scraped text, mapped to one plain form. Spaces of every width
+# become a plain space; invisible characters (soft hyphens, zero-width joiners) disappear;
+# curly quotes become straight ones; every hyphen and dash becomes "-".
+_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\r\n\x0b\x0c\u2028\u2029\x85"
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"
+_QUOTES = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
+           "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+           "\u00ab": '"', "\u00bb": '"'}
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043"
+_CLEAN_TABLE = str.maketrans(
+    {**{c: " " for c in _SPACES}, **{c: None for c in _INVISIBLE}, **_QUOTES,
+     **{c: "-" for c in _DASHES}}
+)
+_FOLD_TABLE = str.maketrans({"-": " ", "_": " "})
+_LINE_HYPHEN = re.compile(r"(?<=[^\W\d_])- (?=[^\W\d_])")
+
+
+def clean_text(text: str) -> str:
+    """Readable normal form: NFKC, one kind of space/quote/dash, runs of space collapsed.
+
+    Snippets are cut from this form, so it keeps case and punctuation."""
+    text = unicodedata.normalize("NFKC", text).translate(_CLEAN_TABLE)
+    text = " ".join(text.split())
+    if "- " in text:  # "facial-\nrecognition" broken across lines in the HTML
+        text = _LINE_HYPHEN.sub("-", text)
+    return text
+
+
+def fold_text(clean: str) -> str:
+    """Matching form of a clean text: lower case, hyphens as spaces, same length as `clean`
+    so positions found in one are valid in the other."""
+    folded = clean.lower()
+    if len(folded) != len(clean):  # a few characters lower-case to two ("İ")
+        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in clean)
+    return folded.translate(_FOLD_TABLE)
+
+
+def _fold_phrase(phrase: str) -> str:
+    return fold_text(clean_text(phrase))
+
+
+class _Role(Enum):
+    ALIAS = 1
+    AMBIGUOUS = 2
+    EXCLUDE = 3
+    NEAR = 4
+    TOPIC = 5
+
+
+@dataclass(frozen=True)
+class _Entry:
+    role: _Role
+    company: int  # index into the watchlist; -1 for context words
+    phrase: str  # as configured, for explanations
+    prefix: bool = False  # "biometric*": the word may go on
+
+
+@dataclass(frozen=True)
+class _Hit:
+    entry: _Entry
+    start: int
+    end: int
+
+
+class CompiledWatchlist:
+    """A watchlist turned into one automaton plus the rules to judge its hits."""
+
+    def __init__(self, watchlist: Watchlist) -> None:
+        self.watchlist = watchlist
+        self.companies: tuple[Company, ...] = watchlist.company
+        self.window = watchlist.context.window_words
+        self._automaton = ahocorasick.Automaton()
+        table: dict[str, list[_Entry]] = {}
+
+        def add(phrase: str, entry: _Entry) -> None:
+            key = _fold_phrase(phrase.rstrip("*"))
+            if key:
+                table.setdefault(key, []).append(entry)
+
+        for index, company in enumerate(self.companies):
+            for alias in company.aliases:
+                add(alias, _Entry(_Role.ALIAS, index, alias))
+            for alias in company.needs_context:
+                add(alias, _Entry(_Role.AMBIGUOUS, index, alias))
+            for phrase in company.exclude:
+                add(phrase, _Entry(_Role.EXCLUDE, index, phrase))
+        for word in watchlist.context.near:
+            add(word, _Entry(_Role.NEAR, -1, word.rstrip("*"), word.endswith("*")))
+        for word in watchlist.context.topic:
+            add(word, _Entry(_Role.TOPIC, -1, word.rstrip("*"), word.endswith("*")))
+        for key, entries in table.items():
+            self._automaton.add_word(key, (len(key), tuple(entries)))
+        self._automaton.make_automaton()
+        self._case_sensitive = {
+            (i, _fold_phrase(a)): clean_text(a).replace("-", " ")
+            for i, c in enumerate(self.companies)
+            for a in c.case_sensitive
+        }
+
+    def match(self, title: str, summary: str = "", body: str = "") -> MatchResult:
+        """Judge one statement: its title, summary and body text (plain text, any mess)."""
+        fields = [("title", clean_text(title)), ("summary", clean_text(summary)),
+                  ("body", clean_text(body))]
+        clean_parts: list[str] = []
+        bounds: list[tuple[str, int, int]] = []
+        offset = 0
+        for name, text in fields:
+            if not text:
+                continue
+            clean_parts.append(text)
+            bounds.append((name, offset, offset + len(text)))
+            offset += len(text) + 3
+        clean = " | ".join(clean_parts)
+        folded = fold_text(clean)
+        return self._judge(clean, folded, self._scan(folded), bounds)
+
+    def _scan(self, folded: str) -> list[_Hit]:
+        hits = []
+        for end_index, (length, entries) in self._automaton.iter(folded):
+            start, end = end_index - length + 1, end_index + 1
+            if start > 0 and folded[start - 1].isalnum():
+                continue
+            after_ok = end >= len(folded) or not folded[end].isalnum()
+            for entry in entries:
+                if after_ok or entry.prefix:
+                    hits.append(_Hit(entry, start, end))
+        return hits
+
+    def _judge(
+        self, clean: str, folded: str, hits: list[_Hit], bounds: list[tuple[str, int, int]]
+    ) -> MatchResult:
+        excludes = [h for h in hits if h.entry.role is _Role.EXCLUDE]
+        near = [h for h in hits if h.entry.role in (_Role.NEAR, _Role.TOPIC)]
+        topic = [h for h in hits if h.entry.role is _Role.TOPIC]
+        names = [h for h in hits if h.entry.role in (_Role.ALIAS, _Role.AMBIGUOUS)]
+        names = _longest_first(names)
+        topic_terms = tuple(dict.fromkeys(clean[h.start:h.end] for h in topic))
+
+        accepted: list[tuple[_Hit, str]] = []
+        rejected: list[tuple[_Hit, str]] = []
+        undecided: list[_Hit] = []
+        for hit in names:
+            company = self.companies[hit.entry.company]
+            written = clean[hit.start:hit.end]
+            wanted = self._case_sensitive.get((hit.entry.company, folded[hit.start:hit.end]))
+            if wanted is not None and written.replace("-", " ") != wanted:
+                rejected.append((hit, f"'{written}' must be written '{wanted}' to mean "
+                                      f"{company.name} (the capitals carry the meaning)"))
+                continue
+            inside = next((x for x in excludes if x.entry.company == hit.entry.company
+                           and x.start <= hit.start and hit.end <= x.end), None)
+            if inside is not None:
+                rejected.append((hit, f"'{written}' is part of '{clean[inside.start:inside.end]}',"
+                                      f" which is not {company.name}"))
+                continue
+            if hit.entry.role is _Role.AMBIGUOUS:
+                undecided.append(hit)
+                continue
+            accepted.append((hit, "" if company.requires_topic else
+                             f"'{written}' is an unambiguous name of {company.name}"))
+
+        strong = {h.entry.company: clean[h.start:h.end] for h, _ in accepted}
+        for hit in undecided:
+            company = self.companies[hit.entry.company]
+            written = clean[hit.start:hit.end]
+            other = next((x for x in excludes if x.entry.company == hit.entry.company), None)
+            if other is not None:
+                rejected.append((hit, f"the statement mentions '{clean[other.start:other.end]}',"
+                                      f" so '{written}' probably means that, not {company.name}"))
+                continue
+            if hit.entry.company in strong:
+                accepted.append((hit, f"'{written}' refers back to "
+                                      f"'{strong[hit.entry.company]}' named in the statement"))
+                continue
+            context = self._context_near(hit, near, folded, company)
+            if context is None:
+                kind = ("facial-recognition" if company.requires_topic or
+                        company.context == "topic" else "facial-recognition or biometric")
+                rejected.append((hit, f"'{written}' alone is ambiguous; it counts only with a "
+                                      f"{kind} word within {self.window} words, and there is none"))
+                continue
+            accepted.append((hit, "" if company.requires_topic else
+                             f"'{written}' is ambiguous, but '{clean[context.start:context.end]}'"
+                             f" stands within {self.window} words"))
+
+        final: list[tuple[_Hit, str]] = []
+        for hit, rule in accepted:
+            company = self.companies[hit.entry.company]
+            written = clean[hit.start:hit.end]
+            if company.requires_topic:
+                if not topic_terms:
+                    rejected.append((hit, f"{company.name} is watched only for its use of facial "
+                                          f"recognition, and this statement does not mention it"))
+                    continue
+                rule = (f"{company.name} is named in a statement about facial recognition "
+                        f"('{topic_terms[0]}')")
+            final.append((hit, rule))
+
+        matches = _limit([
+            Match(self.companies[h.entry.company].name, clean[h.start:h.end], rule,
+                  _snippet(clean, h.start, h.end, bounds), _field(bounds, h.start))
+            for h, rule in sorted(final, key=lambda pair: pair[0].start)
+        ])
+        matched = {m.company for m in matches}
+        rejections = _limit([
+            Rejection(self.companies[h.entry.company].name, clean[h.start:h.end], reason,
+                      _snippet(clean, h.start, h.end, bounds), _field(bounds, h.start))
+            for h, reason in sorted(rejected, key=lambda pair: pair[0].start)
+            if self.companies[h.entry.company].name not in matched
+        ])
+        return MatchResult(tuple(matches), tuple(rejections), topic_terms)
+
+    def _context_near(
+        self, hit: _Hit, context: list[_Hit], folded: str, company: Company
+    ) -> _Hit | None:
+        wanted = (_Role.TOPIC,) if company.context == "topic" else (_Role.NEAR, _Role.TOPIC)
+        lo = _word_offset(folded, hit.start, -self.window)
+        hi = _word_offset(folded, hit.end, self.window)
+        for word in context:
+            if word.entry.role not in wanted:
+                continue
+            if word.end <= hit.start and word.start >= lo or word.start >= hit.end and word.end <= hi:
+                return word
+        return None
+
+
+def _word_offset(text: str, position: int, words: int) -> int:
+    """The position `words` words before (negative) or after `position`."""
+    if words < 0:
+        index = position
+        for _ in range(-words + 1):
+            index = text.rfind(" ", 0, index)
+            if index < 0:
+                return 0
+        return index
+    index = position
+    for _ in range(words + 1):
+        index = text.find(" ", index + 1)
+        if index < 0:
+            return len(text)
+    return index
+
+
+def _longest_first(hits: list[_Hit]) -> list[_Hit]:
+    """Drop a company's hit that lies inside a longer hit of the same company
+    ("Clearview" inside "Clearview AI"), so each mention is judged once, by its fullest name."""
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.start, -(h.end - h.start))):
+        if any(k.entry.company == hit.entry.company and k.start <= hit.start and hit.end <= k.end
+               for k in kept[-8:]):
+            continue
+        kept.append(hit)
+    return kept
+
+
+def _field(bounds: list[tuple[str, int, int]], position: int) -> str:
+    for name, start, end in bounds:
+        if start <= position < end:
+            return name
+    return "body"
+
+
+def _snippet(clean: str, start: int, end: int, bounds: list[tuple[str, int, int]]) -> str:
+    lo, hi = 0, len(clean)
+    for _, field_start, field_end in bounds:
+        if field_start <= start < field_end:
+            lo, hi = field_start, field_end
+    left = max(lo, start - SNIPPET_RADIUS)
+    right = min(hi, end + SNIPPET_RADIUS)
+    if left > lo:
+        space = clean.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    if right < hi:
+        space = clean.rfind(" ", end, right)
+        right = space if space >= 0 else right
+    text = clean[left:right].strip()
+    return ("…" if left > lo else "") + text + ("…" if right < hi else "")
+
+
+_Found = TypeVar("_Found", Match, Rejection)
+
+
+def _limit(items: list[_Found]) -> list[_Found]:
+    """Keep the first few hits per company: enough to explain, not a wall of text."""
+    counts: dict[str, int] = {}
+    out = []
+    for item in items:
+        counts[item.company] = counts.get(item.company, 0) + 1
+        if counts[item.company] <= MAX_PER_COMPANY:
+            out.append(item)
+    return out

@@ -1,0 +1,155 @@
+"""The plain, frozen records that flow between the pipeline's stages.
+
+config -> fetch (Response) -> extract (ListedItem, ArticleText) -> match (MatchResult)
+-> store (StoredItem) -> publish. No stage passes dicts to another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What lets the next request for a URL be conditional, or short-circuit on an equal body."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Response:
+    """A completed HTTP exchange, after redirects, size and time limits."""
+
+    url: str
+    final_url: str
+    status: int
+    body: bytes
+    content_type: str
+    validators: Validators
+    not_modified: bool = False
+    bytes_received: int = 0
+    requests: int = 1
+
+
+@dataclass(frozen=True)
+class ListedItem:
+    """One statement as a listing (HTML page, JSON API or feed) shows it."""
+
+    source_id: str
+    key: str  # canonical URL: the statement's identity
+    url: str  # the link a reader follows
+    title: str
+    summary: str = ""
+    published: date | None = None  # the stated publication day, in the source's time zone
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """The text of a statement's own page, and which rule found it."""
+
+    final_url: str
+    text: str
+    found_by: str  # the selector that matched, or "largest text block"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A watched company named in a statement, with the reason it counts."""
+
+    company: str
+    alias: str  # the alias as written in the statement
+    rule: str  # plain-words reason the hit was accepted
+    snippet: str
+    field: str  # "title", "summary" or "body"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A near miss: an alias was found but a rule said it does not count."""
+
+    company: str
+    alias: str
+    reason: str
+    snippet: str
+    field: str
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Everything the matcher found in one statement."""
+
+    matches: tuple[Match, ...] = ()
+    rejections: tuple[Rejection, ...] = ()
+    topic_terms: tuple[str, ...] = ()  # facial-recognition words found, for the topic feed
+
+    @property
+    def companies(self) -> tuple[str, ...]:
+        """Canonical names of the matched companies, in first-seen order, without repeats."""
+        return tuple(dict.fromkeys(m.company for m in self.matches))
+
+    @property
+    def is_topic(self) -> bool:
+        """True when the statement is about facial recognition, whoever it names."""
+        return bool(self.topic_terms)
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """A statement as the store holds it, ready to publish."""
+
+    id: int
+    key: str
+    url: str
+    source_id: str
+    regulator: str
+    title: str
+    summary: str
+    published: datetime | None  # start of the stated day in the source's zone
+    first_seen: datetime
+    updated: datetime
+    is_new: bool  # first seen after the source's baseline poll
+    companies: tuple[str, ...] = ()
+    snippets: tuple[str, ...] = ()
+    topic: bool = False
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """How one source's poll went, for the exit status, logs and `regmon check`."""
+
+    source_id: str
+    ok: bool
+    items_seen: int = 0
+    new_items: int = 0
+    new_matches: int = 0
+    baseline: bool = False
+    unchanged: bool = False
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    newest: tuple[ListedItem, ...] = field(default=())
+    requests: int = 0
+    bytes_received: int = 0
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """What one listing page (or API page, or feed) yielded."""
+
+    items: tuple[ListedItem, ...]
+    warnings: tuple[str, ...] = ()
+    total_pages: int | None = None
+
+
+@dataclass(frozen=True)
+class HostState:
+    """What is remembered about a host between runs: backoff and robots.txt."""
+
+    not_before: datetime | None = None
+    failures: int = 0
+    reason: str = ""
+    robots_txt: str | None = None  # None: not fetched yet; "": none (everything allowed)
+    robots_fetched: datetime | None = None

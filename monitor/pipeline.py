@@ -1,0 +1,247 @@
+"""The only module that knows every stage: config -> fetch -> extract -> match -> store ->
+publish. One poll of one source, and one run over all sources."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from monitor.clock import Clock
+from monitor.config import Config, FeedSource, HtmlSource, JsonSource, Source
+from monitor.errors import ExtractError, FetchError, RegmonError
+from monitor.extract import extract_article, extract_listing
+from monitor.fetch import Fetcher
+from monitor.match import CompiledWatchlist
+from monitor.model import ListedItem, SourceReport, Validators
+from monitor.publish.feed import FeedSpec, publish
+from monitor.store import Store
+
+log = logging.getLogger(__name__)
+BODY_ATTEMPTS = 3
+
+
+class ListingEmpty(RegmonError):
+    """A listing answered normally but yielded no items: most likely a redesign."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every item read from a source's listing pages in one poll."""
+
+    items: tuple[ListedItem, ...]
+    validators: dict[str, Validators]
+    unchanged: bool
+    warnings: tuple[str, ...]
+    requests: int
+    bytes_received: int
+
+
+class Monitor:
+    """Everything a run needs, wired together once."""
+
+    def __init__(self, config: Config, state_dir: Path, clock: Clock, *,
+                 fetcher: Fetcher | None = None) -> None:
+        self.config = config
+        self.state_dir = state_dir
+        self.clock = clock
+        self.store = Store(state_dir / "regmon.sqlite3", clock)
+        self.fetcher = fetcher or Fetcher(config.settings, clock, self.store)
+        self.matcher = CompiledWatchlist(config.watchlist)
+
+    def close(self) -> None:
+        """Release the HTTP client and the database."""
+        self.fetcher.close()
+        self.store.close()
+
+    # -- one run ------------------------------------------------------------------------------
+
+    def run_once(self, source_ids: Sequence[str] | None = None) -> list[SourceReport]:
+        """Poll every enabled source (sources on different hosts in parallel, one host's
+        sources one after another), then rebuild the feeds."""
+        sources = [s for s in self.config.sources
+                   if s.enabled and (not source_ids or s.id in source_ids)]
+        groups: dict[str, list[Source]] = {}
+        for source in sources:
+            groups.setdefault(urlsplit(source.url).netloc, []).append(source)
+        reports: dict[str, SourceReport] = {}
+
+        def poll_group(group: list[Source]) -> None:
+            for source in group:
+                reports[source.id] = self.poll(source)
+
+        with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
+            for future in [pool.submit(poll_group, g) for g in groups.values()]:
+                future.result()
+        self.publish_feeds()
+        return [reports[s.id] for s in sources]
+
+    def poll(self, source: Source) -> SourceReport:
+        """Poll one source: read its listing, record new statements, read article bodies.
+        Never raises for the source's own failures: they are recorded and reported."""
+        before = self.store.source_state(source.id)
+        try:
+            listing = self._listing_with_fallback(source)
+        except (FetchError, ExtractError, ListingEmpty) as error:
+            return self._failed(source, error, before.health)
+        known = self.store.known_keys(i.key for i in listing.items)
+        new = [i for i in listing.items if i.key not in known]
+        results = [(item, self.matcher.match(item.title, item.summary)) for item in new]
+        baseline = self.store.record_poll(
+            source.id, source.regulator, source.timezone, results, listing.validators,
+            len(listing.items) if not listing.unchanged else 0)
+        if before.health != "ok":
+            log.warning("source %s recovered (was %s)", source.id, before.health)
+        for item, result in results:
+            if not baseline:
+                log.info("new statement from %s: %s%s", source.id, item.title,
+                         f" [matches {', '.join(result.companies)}]" if result.matches else "")
+        requests, received = self._read_bodies(source)
+        new_matches = 0 if baseline else len(self.store.matched_among(i.key for i in new))
+        return SourceReport(
+            source.id, True, items_seen=len(listing.items), new_items=len(new),
+            new_matches=new_matches, baseline=baseline, unchanged=listing.unchanged,
+            warnings=listing.warnings, newest=listing.items[:3],
+            requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
+
+    def publish_feeds(self) -> list[Path]:
+        """Rebuild the feeds from the store (files are rewritten only if they change)."""
+        settings = self.config.settings
+        specs = [FeedSpec("all", "regmon: regulators on facial-recognition companies",
+                          "Statements by privacy regulators that name facial-recognition "
+                          "companies", self.store.matched_items(settings.feed_size))]
+        if settings.topic_feed:
+            specs.append(FeedSpec("topic", "regmon: facial recognition, no company named",
+                                  "Regulators' statements about facial recognition that name "
+                                  "no watched company",
+                                  self.store.matched_items(settings.feed_size, topic_only=True)))
+        return publish(specs, self.state_dir / "feeds", settings.feeds_base_url)
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def _listing_with_fallback(self, source: Source) -> Listing:
+        try:
+            return self.read_listing(source)
+        except (FetchError, ExtractError, ListingEmpty) as error:
+            if not isinstance(source, FeedSource) or source.fallback is None:
+                raise
+            log.info("source %s: the feed failed (%s); reading its listing page instead",
+                        source.id, error)
+            listing = self.read_listing(source.fallback)
+            return replace(listing, items=tuple(replace(i, source_id=source.id)
+                                                for i in listing.items))
+
+    def read_listing(self, source: Source | HtmlSource | JsonSource, *,
+                     conditional: bool = True) -> Listing:
+        """Read a source's listing pages. Stops early at an empty page or the last page; a
+        failure after the first page keeps what was read. Raises ListingEmpty when the first
+        page parses but yields nothing (a redesign is a health alarm, not "nothing new")."""
+        items: dict[str, ListedItem] = {}
+        validators: dict[str, Validators] = {}
+        warnings: list[str] = []
+        unchanged = True
+        requests = received = 0
+        for page in range(source.pages if source.page_param else 1):
+            url, body = page_request(source, page)
+            page_key = url if body is None else f"{url} {json.dumps(body, sort_keys=True)}"
+            try:
+                response = self.fetcher.fetch(
+                    url, source,
+                    validators=self.store.page_validators(page_key) if conditional else None,
+                    method=getattr(source, "method", "GET"), json_body=body,
+                    headers=source.headers)
+            except FetchError as error:
+                if page == 0:
+                    raise
+                warnings.append(f"page {page + 1} failed: {error}")
+                break
+            requests += response.requests
+            received += response.bytes_received
+            if response.not_modified:
+                continue
+            unchanged = False
+            found = extract_listing(source, response.body, response.final_url,
+                                    response.content_type)
+            warnings.extend(found.warnings)
+            if len(found.items) < max(1, source.min_items):
+                if page == 0:
+                    raise ListingEmpty(
+                        f"{url} answered but yielded {len(found.items)} items: the page may "
+                        "have been redesigned (run `regmon check` to see which selectors miss)")
+                break
+            validators[page_key] = response.validators
+            for item in found.items:
+                items.setdefault(item.key, item)
+            if found.total_pages is not None and page + 1 >= found.total_pages:
+                break
+        for warning in warnings:
+            log.info("source %s: %s", source.id, warning)
+        return Listing(tuple(items.values()), validators, unchanged, tuple(warnings),
+                       requests, received)
+
+    # -- articles -----------------------------------------------------------------------------
+
+    def _read_bodies(self, source: Source) -> tuple[int, int]:
+        if not source.fetch_articles:
+            return 0, 0
+        requests = received = 0
+        pending = self.store.pending_bodies(source.id, self.config.settings.max_articles_per_poll,
+                                            BODY_ATTEMPTS)
+        for item in pending:
+            try:
+                response = self.fetcher.fetch(item.url, source)
+                text, found_by = extract_article(response.body, response.content_type,
+                                                 source.article_body, source.article_strip)
+            except (FetchError, ExtractError) as error:
+                attempts = self.store.body_failed(item.id, BODY_ATTEMPTS)
+                log.warning("source %s: could not read the article %s (attempt %d of %d): %s; "
+                            "it is matched on its title and summary meanwhile",
+                            source.id, item.url, attempts, BODY_ATTEMPTS, error)
+                continue
+            requests += response.requests
+            received += response.bytes_received
+            result = self.matcher.match(item.title, item.summary, text)
+            self.store.save_body(item.id, text, found_by, response.final_url, result)
+        return requests, received
+
+    def _failed(self, source: Source, error: Exception, health_before: str) -> SourceReport:
+        failures = self.store.record_failure(source.id, str(error))
+        if isinstance(error, FetchError) and error.kind == "blocked":
+            health = "blocked"
+        elif isinstance(error, ListingEmpty):
+            health = "degraded"
+        elif failures >= self.config.settings.failing_after:
+            health = "failing"
+        else:
+            health = health_before
+        self.store.set_health(source.id, health)
+        if health != health_before:
+            log.error("source %s is now %s: %s", source.id, health, error)
+        return SourceReport(source.id, False, error=str(error))
+
+
+def page_request(source: Source | HtmlSource | JsonSource, page: int) -> tuple[str, dict[str, Any] | None]:
+    """The URL (and JSON body, for a POST API) of listing page `page` (0-based)."""
+    number = source.page_start + page * source.page_step
+    body: dict[str, Any] | None = None
+    if isinstance(source, JsonSource) and source.method == "POST":
+        body = dict(source.body)
+        if source.page_param:
+            body[source.page_param] = number
+        return source.url, body
+    if not source.page_param:
+        return source.url, None
+    return _with_param(source.url, source.page_param, number), None
+
+
+def _with_param(url: str, name: str, value: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    query.append((name, str(value)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+

@@ -1,0 +1,128 @@
+"""Atom and RSS feeds of matched statements: a projection of the store, rebuilt at will.
+
+Entries have stable ids (the statement's canonical URL), `published` (the stated day, in the
+regulator's time zone) kept apart from `updated`, categories for the regulator and each
+company, and the summary plus the matched snippets as plain text. Output is deterministic:
+nothing changed means byte-identical files, which are then not rewritten at all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urljoin
+
+from feedgen.feed import FeedGenerator
+
+from monitor import PROJECT_URL, __version__
+from monitor.model import StoredItem
+
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+REGULATOR_SCHEME = "https://regmon.invalid/regulator"
+COMPANY_SCHEME = "https://regmon.invalid/company"
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed to write: its file stem, title and entries."""
+
+    stem: str  # "all" -> all.atom and all.rss
+    title: str
+    subtitle: str
+    items: Sequence[StoredItem]
+
+
+def xml_safe(text: str) -> str:
+    """Text with the characters XML 1.0 forbids removed (feedgen would crash on them)."""
+    return _XML_INVALID.sub("", text)
+
+
+def render(spec: FeedSpec, base_url: str) -> tuple[bytes, bytes]:
+    """The Atom and RSS documents of a feed."""
+    atom_url = urljoin(base_url, f"{spec.stem}.atom")
+    rss_url = urljoin(base_url, f"{spec.stem}.rss")
+    updated = max((i.updated for i in spec.items), default=EPOCH)
+    results = []
+    for fmt, self_url in (("atom", atom_url), ("rss", rss_url)):
+        gen = FeedGenerator()
+        gen.id(atom_url)
+        gen.title(xml_safe(spec.title))
+        gen.subtitle(xml_safe(spec.subtitle))
+        gen.author({"name": "regmon"})
+        gen.link(href=self_url, rel="self")
+        gen.link(href=urljoin(base_url, "./"), rel="alternate")
+        gen.language("en")
+        gen.generator("regmon", version=__version__, uri=PROJECT_URL)
+        gen.updated(updated)
+        gen.lastBuildDate(updated)
+        for item in spec.items:
+            _entry(gen, item)
+        results.append(gen.atom_str(pretty=True) if fmt == "atom" else gen.rss_str(pretty=True))
+    return results[0], results[1]
+
+
+def _entry(gen: FeedGenerator, item: StoredItem) -> None:
+    entry = gen.add_entry(order="append")
+    entry.guid(item.key, permalink=False)
+    entry.title(xml_safe(item.title) or item.url)
+    entry.link(href=item.url)
+    entry.published(item.published or item.first_seen)
+    entry.updated(item.updated)
+    entry.category(term=item.regulator, scheme=REGULATOR_SCHEME, label=item.regulator)
+    for company in item.companies:
+        entry.category(term=company, scheme=COMPANY_SCHEME, label=company)
+    entry.summary(xml_safe(describe(item)))
+
+
+def describe(item: StoredItem) -> str:
+    """The plain-text body of an entry: who published it, the summary, and why it matched."""
+    stated = item.published.strftime("%-d %B %Y") if item.published else "date not stated"
+    lines = [f"{item.regulator}, {stated}."]
+    if item.summary:
+        lines.append(item.summary)
+    if item.companies:
+        lines.append("Companies: " + ", ".join(item.companies) + ".")
+    for snippet in item.snippets:
+        lines.append(f"“{snippet}”")
+    return "\n\n".join(lines)
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Atomically replace `path` with `data` unless it already holds exactly that.
+    Returns True when the file was written."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def publish(specs: Sequence[FeedSpec], directory: Path, base_url: str) -> list[Path]:
+    """Write every feed's Atom and RSS file under `directory`; returns the files rewritten."""
+    written = []
+    for spec in specs:
+        atom, rss = render(spec, base_url)
+        for suffix, data in ((".atom", atom), (".rss", rss)):
+            path = directory / f"{spec.stem}{suffix}"
+            if write_if_changed(path, data):
+                written.append(path)
+    return written

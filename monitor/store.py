@@ -1,0 +1,424 @@
+"""The one place that owns SQL: regmon's state in a single SQLite file.
+
+WAL mode, `BEGIN IMMEDIATE` for every write (deferred transactions can fail with SQLITE_BUSY
+under WAL), and numbered migrations from the first version. sqlite3 exceptions become
+StoreError here. Every timestamp is stored as ISO 8601 UTC text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor.clock import Clock, format_utc, parse_utc
+from monitor.errors import StoreError
+from monitor.model import HostState, ListedItem, MatchResult, StoredItem, Validators
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        baseline_at TEXT,
+        health TEXT NOT NULL DEFAULT 'ok',
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_poll_at TEXT,
+        last_success_at TEXT,
+        last_error TEXT,
+        last_count INTEGER,
+        usual_count REAL
+    );
+    CREATE TABLE pages (
+        key TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        checked_at TEXT NOT NULL
+    );
+    CREATE TABLE hosts (
+        host TEXT PRIMARY KEY,
+        not_before TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        robots_txt TEXT,
+        robots_fetched TEXT
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        regulator TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '',
+        published TEXT,
+        timezone TEXT NOT NULL DEFAULT 'UTC',
+        tags TEXT NOT NULL DEFAULT '[]',
+        body TEXT,
+        body_state TEXT NOT NULL DEFAULT 'pending',
+        body_attempts INTEGER NOT NULL DEFAULT 0,
+        body_found_by TEXT,
+        final_url TEXT,
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        is_new INTEGER NOT NULL,
+        topic INTEGER NOT NULL DEFAULT 0,
+        rejections TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX items_by_date ON items (published DESC, first_seen_at DESC);
+    CREATE INDEX items_pending ON items (source_id, body_state);
+    CREATE TABLE matches (
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        company TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        snippet TEXT NOT NULL,
+        field TEXT NOT NULL,
+        PRIMARY KEY (item_id, position)
+    );
+    CREATE INDEX matches_by_company ON matches (company);
+    """,
+)
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the store knows about a source's polls."""
+
+    id: str
+    baseline_at: datetime | None = None
+    health: str = "ok"
+    failures: int = 0
+    last_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_count: int | None = None
+    usual_count: float | None = None
+    items_known: int = 0
+
+
+@dataclass(frozen=True)
+class PendingBody:
+    """An item whose article text has not been read yet."""
+
+    id: int
+    key: str
+    url: str
+    source_id: str
+    title: str
+    summary: str
+    attempts: int
+
+
+class Store:
+    """regmon's state. One instance per process; safe to use from several threads."""
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.path = path
+        self.clock = clock
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                       timeout=30)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the state database {path}: {exc}") from None
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"writing the state database {self.path} failed: {exc}") from None
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"reading the state database {self.path} failed: {exc}") from None
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} was written by a newer regmon (schema {version})")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                raise
+
+    # -- hosts (the fetcher's memory) ---------------------------------------------------------
+
+    def load_host(self, host: str) -> HostState:
+        """The remembered state of `host`."""
+        rows = self._read("SELECT * FROM hosts WHERE host = ?", (host,))
+        if not rows:
+            return HostState()
+        row = rows[0]
+        return HostState(_time(row["not_before"]), row["failures"], row["reason"],
+                         row["robots_txt"], _time(row["robots_fetched"]))
+
+    def save_host(self, host: str, state: HostState) -> None:
+        """Remember the state of `host`."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO hosts (host, not_before, failures, reason, robots_txt, robots_fetched)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET"
+                " not_before = excluded.not_before, failures = excluded.failures,"
+                " reason = excluded.reason, robots_txt = excluded.robots_txt,"
+                " robots_fetched = excluded.robots_fetched",
+                (host, _stamp(state.not_before), state.failures, state.reason, state.robots_txt,
+                 _stamp(state.robots_fetched)))
+
+    # -- sources and pages --------------------------------------------------------------------
+
+    def source_state(self, source_id: str) -> SourceState:
+        """What is known of a source (an empty state for one never polled)."""
+        rows = self._read("SELECT * FROM sources WHERE id = ?", (source_id,))
+        known = self._read("SELECT COUNT(*) FROM items WHERE source_id = ?", (source_id,))[0][0]
+        if not rows:
+            return SourceState(source_id, items_known=known)
+        row = rows[0]
+        return SourceState(
+            row["id"], _time(row["baseline_at"]), row["health"], row["failures"],
+            _time(row["last_poll_at"]), _time(row["last_success_at"]), row["last_error"],
+            row["last_count"], row["usual_count"], known)
+
+    def page_validators(self, key: str) -> Validators | None:
+        """The validators saved with a listing page's last parsed response."""
+        rows = self._read("SELECT etag, last_modified, body_hash FROM pages WHERE key = ?", (key,))
+        return Validators(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def known_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of these statement identities are already stored."""
+        keys = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self._read(
+                f"SELECT key FROM items WHERE key IN ({marks})", chunk))
+        return found
+
+    def record_poll(
+        self,
+        source_id: str,
+        regulator: str,
+        timezone: str,
+        new_items: Sequence[tuple[ListedItem, MatchResult]],
+        validators: dict[str, Validators],
+        item_count: int,
+        health: str = "ok",
+    ) -> bool:
+        """Commit one successful poll in a single transaction: the new statements with their
+        matches, the pages' validators and the source's state. Returns True when this poll was
+        the source's baseline (its statements are history, not news)."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            row = db.execute("SELECT baseline_at, usual_count FROM sources WHERE id = ?",
+                             (source_id,)).fetchone()
+            baseline = row is None or row["baseline_at"] is None
+            for item, result in new_items:
+                cursor = db.execute(
+                    "INSERT INTO items (key, url, source_id, regulator, title, summary, published,"
+                    " timezone, tags, first_seen_at, updated_at, is_new, topic, rejections)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                    (item.key, item.url, source_id, regulator, item.title, item.summary,
+                     item.published.isoformat() if item.published else None, timezone,
+                     json.dumps(list(item.tags)), now, now, 0 if baseline else 1,
+                     int(result.is_topic), _rejections(result)))
+                if cursor.rowcount:
+                    _insert_matches(db, cursor.lastrowid or 0, result)
+            for key, value in validators.items():
+                db.execute(
+                    "INSERT INTO pages (key, etag, last_modified, body_hash, checked_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET etag = excluded.etag,"
+                    " last_modified = excluded.last_modified, body_hash = excluded.body_hash,"
+                    " checked_at = excluded.checked_at",
+                    (key, value.etag, value.last_modified, value.body_hash, now))
+            usual = row["usual_count"] if row else None
+            if item_count:
+                usual = item_count if usual is None else 0.8 * usual + 0.2 * item_count
+            db.execute(
+                "INSERT INTO sources (id, baseline_at, health, failures, last_poll_at,"
+                " last_success_at, last_error, last_count, usual_count)"
+                " VALUES (?, ?, ?, 0, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " baseline_at = COALESCE(sources.baseline_at, excluded.baseline_at),"
+                " health = excluded.health, failures = 0, last_poll_at = excluded.last_poll_at,"
+                " last_success_at = excluded.last_success_at, last_error = NULL,"
+                " last_count = COALESCE(excluded.last_count, sources.last_count),"
+                " usual_count = excluded.usual_count",
+                (source_id, now, health, now, now, item_count or None, usual))
+        return baseline
+
+    def record_failure(self, source_id: str, error: str) -> int:
+        """Count a failed poll; returns how many polls in a row have now failed."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sources (id, failures, last_poll_at, last_error)"
+                " VALUES (?, 1, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " failures = sources.failures + 1,"
+                " last_poll_at = excluded.last_poll_at, last_error = excluded.last_error",
+                (source_id, now, error))
+            return int(db.execute("SELECT failures FROM sources WHERE id = ?",
+                                  (source_id,)).fetchone()[0])
+
+    def set_health(self, source_id: str, health: str) -> None:
+        """Set a source's health after judging a poll."""
+        with self._write() as db:
+            db.execute("UPDATE sources SET health = ? WHERE id = ?", (health, source_id))
+
+    # -- article bodies -----------------------------------------------------------------------
+
+    def pending_bodies(self, source_id: str, limit: int, max_attempts: int = 3) -> list[PendingBody]:
+        """Items of a source whose article text is still to be read, oldest first."""
+        rows = self._read(
+            "SELECT id, key, url, source_id, title, summary, body_attempts FROM items"
+            " WHERE source_id = ? AND body_state = 'pending' AND body_attempts < ?"
+            " ORDER BY id LIMIT ?", (source_id, max_attempts, limit))
+        return [PendingBody(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+    def save_body(
+        self, item_id: int, text: str, found_by: str, final_url: str, result: MatchResult
+    ) -> None:
+        """Store an item's article text and its matches on the full text, in one transaction."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            db.execute(
+                "UPDATE items SET body = ?, body_state = 'ok', body_found_by = ?, final_url = ?,"
+                " body_attempts = body_attempts + 1, topic = ?, rejections = ?, updated_at ="
+                " CASE WHEN body IS NULL THEN updated_at ELSE ? END WHERE id = ?",
+                (text, found_by, final_url, int(result.is_topic), _rejections(result), now,
+                 item_id))
+            db.execute("DELETE FROM matches WHERE item_id = ?", (item_id,))
+            _insert_matches(db, item_id, result)
+
+    def body_failed(self, item_id: int, max_attempts: int = 3) -> int:
+        """Count a failed article fetch; after `max_attempts` the item keeps its title-and-
+        summary match for good. Returns the attempts so far."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE items SET body_attempts = body_attempts + 1, body_state = CASE WHEN"
+                " body_attempts + 1 >= ? THEN 'missing' ELSE body_state END WHERE id = ?",
+                (max_attempts, item_id))
+            return int(db.execute("SELECT body_attempts FROM items WHERE id = ?",
+                                  (item_id,)).fetchone()[0])
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def matched_items(self, limit: int, *, topic_only: bool = False) -> list[StoredItem]:
+        """The newest statements that matched (or, with topic_only, that are about facial
+        recognition but name no watched company), newest stated date first."""
+        where = ("NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) AND i.topic = 1"
+                 if topic_only else "EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)")
+        rows = self._read(
+            f"SELECT * FROM items i WHERE {where}"
+            " ORDER BY COALESCE(i.published, substr(i.first_seen_at, 1, 10)) DESC,"
+            " i.first_seen_at DESC, i.id DESC LIMIT ?", (limit,))
+        return self._with_matches(rows)
+
+    def matched_among(self, keys: Iterable[str]) -> set[str]:
+        """Which of these statements have at least one match."""
+        keys = list(keys)
+        if not keys:
+            return set()
+        marks = ",".join("?" * len(keys))
+        return {r[0] for r in self._read(
+            f"SELECT DISTINCT i.key FROM items i JOIN matches m ON m.item_id = i.id"
+            f" WHERE i.key IN ({marks})", keys)}
+
+    def item(self, item_id: int) -> StoredItem | None:
+        """One stored statement by id."""
+        rows = self._read("SELECT * FROM items WHERE id = ?", (item_id,))
+        found = self._with_matches(rows)
+        return found[0] if found else None
+
+    def counts(self) -> dict[str, int]:
+        """How many statements and matched statements are stored."""
+        total = self._read("SELECT COUNT(*) FROM items")[0][0]
+        matched = self._read("SELECT COUNT(DISTINCT item_id) FROM matches")[0][0]
+        return {"items": int(total), "matched": int(matched)}
+
+    def _with_matches(self, rows: list[sqlite3.Row]) -> list[StoredItem]:
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        marks = ",".join("?" * len(ids))
+        found: dict[int, list[sqlite3.Row]] = {}
+        for match in self._read(f"SELECT * FROM matches WHERE item_id IN ({marks})"
+                                " ORDER BY item_id, position", ids):
+            found.setdefault(match["item_id"], []).append(match)
+        out = []
+        for row in rows:
+            matches = found.get(row["id"], [])
+            out.append(StoredItem(
+                id=row["id"], key=row["key"], url=row["url"], source_id=row["source_id"],
+                regulator=row["regulator"], title=row["title"], summary=row["summary"],
+                published=_published(row["published"], row["timezone"]),
+                first_seen=parse_utc(row["first_seen_at"]), updated=parse_utc(row["updated_at"]),
+                is_new=bool(row["is_new"]),
+                companies=tuple(dict.fromkeys(m["company"] for m in matches)),
+                snippets=tuple(dict.fromkeys(m["snippet"] for m in matches)),
+                topic=bool(row["topic"])))
+        return out
+
+
+def _insert_matches(db: sqlite3.Connection, item_id: int, result: MatchResult) -> None:
+    db.executemany(
+        "INSERT INTO matches (item_id, position, company, alias, rule, snippet, field)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(item_id, n, m.company, m.alias, m.rule, m.snippet, m.field)
+         for n, m in enumerate(result.matches)])
+
+
+def _rejections(result: MatchResult) -> str:
+    return json.dumps([{"company": r.company, "alias": r.alias, "reason": r.reason}
+                       for r in result.rejections], ensure_ascii=False)
+
+
+def _published(day: str | None, zone: str) -> datetime | None:
+    if not day:
+        return None
+    return datetime.combine(date.fromisoformat(day), time(0, 0), ZoneInfo(zone))
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return format_utc(moment) if moment else None
+
+
+def _time(text: str | None) -> datetime | None:
+    return parse_utc(text) if text else None
+
