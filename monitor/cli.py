@@ -17,6 +17,7 @@ from monitor.clock import SystemClock
 from monitor.config import Config, HtmlSource, load_config, load_watchlist
 from monitor.errors import ConfigError, FetchError, LockHeld, RegmonError
 from monitor.lock import StateLock
+from monitor.model import ListedItem
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 log = logging.getLogger("monitor")
@@ -181,7 +182,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     monitor = Monitor(config, state_dir(args), SystemClock())
     status = EXIT_OK
-    rows = []
+    rows: list[tuple[str, ...]] = []
+    problems: list[str] = []
     try:
         for source in config.sources:
             if args.source and source.id not in args.source:
@@ -191,25 +193,36 @@ def cmd_check(args: argparse.Namespace) -> int:
                     continue
                 try:
                     listing = monitor.read_listing(each, conditional=False)
-                    rows.append((each.id, each.kind, str(len(listing.items)),
-                                 listing.items[0].title[:60] if listing.items else "",
-                                 "; ".join(listing.warnings[:2])))
-                    for item in listing.items[:3]:
-                        rows.append(("", "", "", f"{item.published or '?'}  {item.title[:70]}", ""))
                 except (FetchError, ListingEmpty, RegmonError) as error:
                     status = EXIT_FAILED
-                    note = str(error)
+                    rows.append((each.id, each.kind, "ERROR", "see below"))
+                    note = f"{each.id}: {error}"
                     if isinstance(each, HtmlSource) and isinstance(error, ListingEmpty):
                         url, _ = page_request(each, 0)
                         response = monitor.fetcher.fetch(url, each)
                         missed = [k for k, v in selector_report(each, response.body).items()
                                   if v == 0]
                         note += f"; selectors that matched nothing: {', '.join(missed)}"
-                    rows.append((each.id, each.kind, "ERROR", "", note))
+                    problems.append(note)
+                    continue
+                newest = sorted(listing.items, key=lambda i: str(i.published or ""),
+                                reverse=True)[:3]
+                rows.append((each.id, each.kind, str(len(listing.items)),
+                             _when_what(newest[0]) if newest else "-"))
+                rows.extend(("", "", "", _when_what(item)) for item in newest[1:])
+                problems.extend(f"{each.id}: {w}" for w in listing.warnings)
     finally:
         monitor.close()
-    _table(("source", "kind", "items", "newest", "problems"), rows)
+    _table(("source", "kind", "items", "newest"), rows)
+    if problems:
+        print("\nProblems:")
+        for problem in problems:
+            print(f"  {problem}")
     return status
+
+
+def _when_what(item: ListedItem) -> str:
+    return f"{item.published or 'no date'}  {item.title}"
 
 
 def cmd_match(args: argparse.Namespace) -> int:
@@ -217,10 +230,8 @@ def cmd_match(args: argparse.Namespace) -> int:
     from monitor.extract import extract_article, page_title
     from monitor.match import CompiledWatchlist
 
-    if args.watchlist:
-        watchlist = load_watchlist(args.watchlist)
-    else:
-        watchlist = load_config(config_path(args)).watchlist
+    watchlist = (load_watchlist(args.watchlist) if args.watchlist
+                 else load_config(config_path(args)).watchlist)
     raw = sys.stdin.buffer.read() if args.file == "-" else _read_file(args.file)
     title = ""
     if raw.lstrip()[:1] == b"<":
@@ -277,6 +288,8 @@ def _unknown_sources(config: Config, wanted: Sequence[str] | None) -> None:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    widths = [min(w, 70) for w in widths]
+    widths = [min(w, 80) for w in widths]
     for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(str(cell)[:70].ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        cells = (str(c) if len(str(c)) <= w else str(c)[:w - 1] + "…" for c, w in
+                 zip(row, widths, strict=True))
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())

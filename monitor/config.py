@@ -14,7 +14,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from monitor.errors import ConfigError, ConfigProblem
 
@@ -76,10 +84,10 @@ class _SourceBase(_Strict):
     id: str
     regulator: str
     name: str = ""
+    allow_http: bool = False
     url: str
     timezone: str = "UTC"
     interval_minutes: int = 30
-    allow_http: bool = False
     allowed_hosts: tuple[str, ...] = ()
     host_aliases: dict[str, str] = {}
     url_prefixes: tuple[str, ...] = ()
@@ -132,14 +140,15 @@ class _SourceBase(_Strict):
             )
         return value
 
-    @model_validator(mode="after")
-    def _url(self) -> _SourceBase:
-        parts = urlsplit(self.url)
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        parts = urlsplit(value)
         if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"url {self.url!r} is not an absolute http(s) URL")
-        if parts.scheme == "http" and not self.allow_http:
-            raise ValueError(f"url {self.url!r} uses plain http; set allow_http = true to permit it")
-        return self
+            raise ValueError(f"{value!r} is not an absolute http(s) URL")
+        if parts.scheme == "http" and not info.data.get("allow_http"):
+            raise ValueError(f"{value!r} uses plain http; set allow_http = true to permit it")
+        return value
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -368,7 +377,8 @@ def _find_line(text: str, loc: list[int | str]) -> int | None:
             matches = [h for h in headers if h[1] == name and h[2] and start <= h[0] < end]
             if nxt < len(matches):
                 start = matches[nxt][0]
-                later = [h[0] for h in headers if h[0] > start and (h[1] == name or not h[1].startswith(name + "."))]
+                later = [h[0] for h in headers
+                         if h[0] > start and (h[1] == name or not h[1].startswith(name + "."))]
                 end = min(later, default=len(lines) + 1)
                 table, found_line = name, start
                 index += 2

@@ -317,15 +317,16 @@ class Fetcher:
                 reason=f"HTTP {error.status} asked us to wait {wait:.0f}s"))
             return None
         if retryable and attempt < self.settings.retries:
-            base = self.settings.retry_base_seconds * (2 ** attempt)
+            base: float = self.settings.retry_base_seconds * (2 ** attempt)
             return base + random.uniform(0, base / 2)
-        if retryable:
+        if error.kind in ("network", "timeout") or error.status in (429, 503):
+            # The host itself is unwell: every source on it waits, across runs.
             failures = state.failures + 1
             pause = min(timedelta(minutes=2 ** (failures - 1)), MAX_BACKOFF)
             self.memory.save_host(host, _replace(
                 state, not_before=now + pause, failures=failures,
-                reason=f"{failures} failed attempts in a row, last: {error.kind}"
-                + (f" {error.status}" if error.status else "")))
+                reason=f"{failures} failed attempt{'s' if failures > 1 else ''} in a row, "
+                f"last: {error.message}"))
         return None
 
     def _after_success(self, host: str) -> None:

@@ -32,7 +32,8 @@ MAX_PER_COMPANY = 3
 # Characters that look alike in scraped text, mapped to one plain form. Spaces of every width
 # become a plain space; invisible characters (soft hyphens, zero-width joiners) disappear;
 # curly quotes become straight ones; every hyphen and dash becomes "-".
-_SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\r\n\x0b\x0c\u2028\u2029\x85"
+_SPACES = ("\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+           "\u202f\u205f\u3000\t\r\n\x0b\x0c\u2028\u2029\x85")
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e"
 _QUOTES = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
            "\u00b4": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
@@ -250,7 +251,7 @@ class CompiledWatchlist:
         for word in context:
             if word.entry.role not in wanted:
                 continue
-            if word.end <= hit.start and word.start >= lo or word.start >= hit.end and word.end <= hi:
+            if (word.end <= hit.start and word.start >= lo) or (word.start >= hit.end and word.end <= hi):
                 return word
         return None
 

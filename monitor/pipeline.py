@@ -30,6 +30,10 @@ class ListingEmpty(RegmonError):
     """A listing answered normally but yielded no items: most likely a redesign."""
 
 
+class FallbackFailed(RegmonError):
+    """A feed failed and so did the listing page configured as its fallback."""
+
+
 @dataclass(frozen=True)
 class Listing:
     """Every item read from a source's listing pages in one poll."""
@@ -87,7 +91,7 @@ class Monitor:
         before = self.store.source_state(source.id)
         try:
             listing = self._listing_with_fallback(source)
-        except (FetchError, ExtractError, ListingEmpty) as error:
+        except (FetchError, ExtractError, ListingEmpty, FallbackFailed) as error:
             return self._failed(source, error, before.health)
         known = self.store.known_keys(i.key for i in listing.items)
         new = [i for i in listing.items if i.key not in known]
@@ -132,7 +136,11 @@ class Monitor:
                 raise
             log.info("source %s: the feed failed (%s); reading its listing page instead",
                         source.id, error)
-            listing = self.read_listing(source.fallback)
+            try:
+                listing = self.read_listing(source.fallback)
+            except (FetchError, ExtractError, ListingEmpty) as second:
+                raise FallbackFailed(f"the feed failed ({error}) and so did the listing page "
+                                     f"({second})") from None
             return replace(listing, items=tuple(replace(i, source_id=source.id)
                                                 for i in listing.items))
 
@@ -199,7 +207,7 @@ class Monitor:
                                                  source.article_body, source.article_strip)
             except (FetchError, ExtractError) as error:
                 attempts = self.store.body_failed(item.id, BODY_ATTEMPTS)
-                log.warning("source %s: could not read the article %s (attempt %d of %d): %s; "
+                log.info("source %s: could not read the article %s (attempt %d of %d): %s; "
                             "it is matched on its title and summary meanwhile",
                             source.id, item.url, attempts, BODY_ATTEMPTS, error)
                 continue

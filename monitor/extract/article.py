@@ -27,9 +27,9 @@ def extract_article(
         for node in tree.css(selector):
             node.decompose()
     for selector in (*body_selectors, *FALLBACKS):
-        node = tree.css_first(selector)
-        if node is not None:
-            text = node_text(node)
+        found = tree.css_first(selector)
+        if found is not None:
+            text = node_text(found)
             if len(text) >= MIN_TEXT:
                 return text, selector
     best = _largest_block(tree)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -73,7 +74,7 @@ def _text(node: LexborNode, selector: str | None) -> str:
     return collapse(found.text(separator=" ")) if found else ""
 
 
-def _date(node: LexborNode, source: HtmlSource, url: str) -> object:
+def _date(node: LexborNode, source: HtmlSource, url: str) -> date | None:
     stated = None
     if source.date:
         found = node.css_first(source.date)
