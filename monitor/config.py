@@ -221,6 +221,7 @@ class Company(_Strict):
     exclude: tuple[str, ...] = ()
     requires_topic: bool = False
     context: Literal["near", "topic"] = "near"
+    window_words: int | None = Field(None, ge=1, le=200, description="overrides [context]")
     note: str = ""
 
     @model_validator(mode="after")

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import ahocorasick
 
@@ -27,6 +27,7 @@ from monitor.config import Company, Watchlist
 from monitor.model import Match, MatchResult, Rejection
 
 SNIPPET_RADIUS = 90
+TOPIC_TERMS = 5  # facial-recognition words kept to explain why a statement is on topic
 MAX_PER_COMPANY = 3
 
 # Characters that look alike in scraped text, mapped to one plain form. Spaces of every width
@@ -43,7 +44,6 @@ _CLEAN_TABLE = str.maketrans(
     {**{c: " " for c in _SPACES}, **{c: None for c in _INVISIBLE}, **_QUOTES,
      **{c: "-" for c in _DASHES}}
 )
-_FOLD_TABLE = str.maketrans({"-": " ", "_": " "})
 _LINE_HYPHEN = re.compile(r"(?<=[^\W\d_])- (?=[^\W\d_])")
 
 
@@ -51,7 +51,10 @@ def clean_text(text: str) -> str:
     """Readable normal form: NFKC, one kind of space/quote/dash, runs of space collapsed.
 
     Snippets are cut from this form, so it keeps case and punctuation."""
-    text = unicodedata.normalize("NFKC", text).translate(_CLEAN_TABLE)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_CLEAN_TABLE)
+    elif "`" in text:
+        text = text.replace("`", "'")
     text = " ".join(text.split())
     if "- " in text:  # "facial-\nrecognition" broken across lines in the HTML
         text = _LINE_HYPHEN.sub("-", text)
@@ -64,7 +67,7 @@ def fold_text(clean: str) -> str:
     folded = clean.lower()
     if len(folded) != len(clean):  # a few characters lower-case to two ("İ")
         folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in clean)
-    return folded.translate(_FOLD_TABLE)
+    return folded.replace("-", " ").replace("_", " ")
 
 
 def _fold_phrase(phrase: str) -> str:
@@ -101,28 +104,26 @@ class CompiledWatchlist:
         self.watchlist = watchlist
         self.companies: tuple[Company, ...] = watchlist.company
         self.window = watchlist.context.window_words
-        self._automaton = ahocorasick.Automaton()
-        table: dict[str, list[_Entry]] = {}
-
-        def add(phrase: str, entry: _Entry) -> None:
-            key = _fold_phrase(phrase.rstrip("*"))
-            if key:
-                table.setdefault(key, []).append(entry)
-
+        names: dict[str, list[_Entry]] = {}
         for index, company in enumerate(self.companies):
             for alias in company.aliases:
-                add(alias, _Entry(_Role.ALIAS, index, alias))
+                _add(names, alias, _Entry(_Role.ALIAS, index, alias))
             for alias in company.needs_context:
-                add(alias, _Entry(_Role.AMBIGUOUS, index, alias))
+                _add(names, alias, _Entry(_Role.AMBIGUOUS, index, alias))
             for phrase in company.exclude:
-                add(phrase, _Entry(_Role.EXCLUDE, index, phrase))
+                _add(names, phrase, _Entry(_Role.EXCLUDE, index, phrase))
+        near: dict[str, list[_Entry]] = {}
         for word in watchlist.context.near:
-            add(word, _Entry(_Role.NEAR, -1, word.rstrip("*"), word.endswith("*")))
+            _add(near, word, _Entry(_Role.NEAR, -1, word.rstrip("*"), word.endswith("*")))
         for word in watchlist.context.topic:
-            add(word, _Entry(_Role.TOPIC, -1, word.rstrip("*"), word.endswith("*")))
-        for key, entries in table.items():
-            self._automaton.add_word(key, (len(key), tuple(entries)))
-        self._automaton.make_automaton()
+            entry = _Entry(_Role.TOPIC, -1, word.rstrip("*"), word.endswith("*"))
+            _add(near, word, entry)
+            _add(names, word, entry)
+        # Two automata. Names and facial-recognition words are found in one pass over the
+        # whole statement (they are rare); the commoner context words ("face", "camera") are
+        # looked for only in the window around an ambiguous name.
+        self._names = _automaton(names)
+        self._near = _automaton(near)
         self._case_sensitive = {
             (i, _fold_phrase(a)): clean_text(a).replace("-", " ")
             for i, c in enumerate(self.companies)
@@ -144,29 +145,15 @@ class CompiledWatchlist:
             offset += len(text) + 3
         clean = " | ".join(clean_parts)
         folded = fold_text(clean)
-        return self._judge(clean, folded, self._scan(folded), bounds)
-
-    def _scan(self, folded: str) -> list[_Hit]:
-        hits = []
-        for end_index, (length, entries) in self._automaton.iter(folded):
-            start, end = end_index - length + 1, end_index + 1
-            if start > 0 and folded[start - 1].isalnum():
-                continue
-            after_ok = end >= len(folded) or not folded[end].isalnum()
-            for entry in entries:
-                if after_ok or entry.prefix:
-                    hits.append(_Hit(entry, start, end))
-        return hits
+        return self._judge(clean, folded, _scan(self._names, folded), bounds)
 
     def _judge(
         self, clean: str, folded: str, hits: list[_Hit], bounds: list[tuple[str, int, int]]
     ) -> MatchResult:
         excludes = [h for h in hits if h.entry.role is _Role.EXCLUDE]
-        near = [h for h in hits if h.entry.role in (_Role.NEAR, _Role.TOPIC)]
-        topic = [h for h in hits if h.entry.role is _Role.TOPIC]
-        names = [h for h in hits if h.entry.role in (_Role.ALIAS, _Role.AMBIGUOUS)]
-        names = _longest_first(names)
-        topic_terms = tuple(dict.fromkeys(clean[h.start:h.end] for h in topic))
+        names = _longest_first([h for h in hits if h.entry.role in (_Role.ALIAS, _Role.AMBIGUOUS)])
+        topic_terms = tuple(dict.fromkeys(
+            clean[h.start:h.end] for h in hits if h.entry.role is _Role.TOPIC))[:TOPIC_TERMS]
 
         accepted: list[tuple[_Hit, str]] = []
         rejected: list[tuple[_Hit, str]] = []
@@ -176,20 +163,20 @@ class CompiledWatchlist:
             written = clean[hit.start:hit.end]
             wanted = self._case_sensitive.get((hit.entry.company, folded[hit.start:hit.end]))
             if wanted is not None and written.replace("-", " ") != wanted:
-                rejected.append((hit, f"'{written}' must be written '{wanted}' to mean "
-                                      f"{company.name} (the capitals carry the meaning)"))
+                rejected.append((hit, f"only '{wanted}' with these capitals means {company.name};"
+                                      f" '{written}' is the ordinary word or phrase"))
                 continue
             inside = next((x for x in excludes if x.entry.company == hit.entry.company
                            and x.start <= hit.start and hit.end <= x.end), None)
             if inside is not None:
-                rejected.append((hit, f"'{written}' is part of '{clean[inside.start:inside.end]}',"
-                                      f" which is not {company.name}"))
+                rejected.append((hit, f"it is part of '{clean[inside.start:inside.end]}', "
+                                      f"which is a different organisation"))
                 continue
             if hit.entry.role is _Role.AMBIGUOUS:
                 undecided.append(hit)
                 continue
             accepted.append((hit, "" if company.requires_topic else
-                             f"'{written}' is an unambiguous name of {company.name}"))
+                             f"'{written}' always means {company.name}"))
 
         strong = {h.entry.company: clean[h.start:h.end] for h, _ in accepted}
         for hit in undecided:
@@ -198,22 +185,25 @@ class CompiledWatchlist:
             other = next((x for x in excludes if x.entry.company == hit.entry.company), None)
             if other is not None:
                 rejected.append((hit, f"the statement mentions '{clean[other.start:other.end]}',"
-                                      f" so '{written}' probably means that, not {company.name}"))
+                                      f" so '{written}' here probably means that"))
                 continue
             if hit.entry.company in strong:
-                accepted.append((hit, f"'{written}' refers back to "
-                                      f"'{strong[hit.entry.company]}' named in the statement"))
+                accepted.append((hit, f"'{written}' is short for '{strong[hit.entry.company]}', "
+                                      "which the statement also names"))
                 continue
-            context = self._context_near(hit, near, folded, company)
+            context = self._context_near(hit, folded, company)
             if context is None:
                 kind = ("facial-recognition" if company.requires_topic or
                         company.context == "topic" else "facial-recognition or biometric")
-                rejected.append((hit, f"'{written}' alone is ambiguous; it counts only with a "
-                                      f"{kind} word within {self.window} words, and there is none"))
+                rejected.append((hit, f"'{written}' on its own can mean other things, and no "
+                                      f"{kind} word stands within "
+                                      f"{company.window_words or self.window} words of it"))
                 continue
+            distance = _words_between(folded, hit, context)
             accepted.append((hit, "" if company.requires_topic else
-                             f"'{written}' is ambiguous, but '{clean[context.start:context.end]}'"
-                             f" stands within {self.window} words"))
+                             f"'{written}' on its own can mean other things, but the word "
+                             f"'{clean[context.start:context.end]}' is {distance} "
+                             f"word{'s' if distance != 1 else ''} away"))
 
         final: list[tuple[_Hit, str]] = []
         for hit, rule in accepted:
@@ -222,10 +212,10 @@ class CompiledWatchlist:
             if company.requires_topic:
                 if not topic_terms:
                     rejected.append((hit, f"{company.name} is watched only for its use of facial "
-                                          f"recognition, and this statement does not mention it"))
+                                          "recognition, and this statement never mentions that"))
                     continue
-                rule = (f"{company.name} is named in a statement about facial recognition "
-                        f"('{topic_terms[0]}')")
+                rule = (f"{company.name} is watched for its use of facial recognition, and this "
+                        f"statement is about that ('{topic_terms[0]}')")
             final.append((hit, rule))
 
         matches = _limit([
@@ -242,18 +232,60 @@ class CompiledWatchlist:
         ])
         return MatchResult(tuple(matches), tuple(rejections), topic_terms)
 
-    def _context_near(
-        self, hit: _Hit, context: list[_Hit], folded: str, company: Company
-    ) -> _Hit | None:
+    def _context_near(self, hit: _Hit, folded: str, company: Company) -> _Hit | None:
+        """The nearest context word within the window around `hit` (not inside it)."""
         wanted = (_Role.TOPIC,) if company.context == "topic" else (_Role.NEAR, _Role.TOPIC)
-        lo = _word_offset(folded, hit.start, -self.window)
-        hi = _word_offset(folded, hit.end, self.window)
-        for word in context:
-            if word.entry.role not in wanted:
-                continue
-            if (word.end <= hit.start and word.start >= lo) or (word.start >= hit.end and word.end <= hi):
-                return word
-        return None
+        window = company.window_words or self.window
+        lo = max(0, _word_offset(folded, hit.start, -window))
+        hi = _word_offset(folded, hit.end, window)
+        found = [_Hit(h.entry, h.start + lo, h.end + lo) for h in _scan(self._near, folded[lo:hi])
+                 if h.entry.role in wanted]
+        found = [h for h in found if h.end <= hit.start or h.start >= hit.end]
+        if not found:
+            return None
+        return min(found, key=lambda h: h.start - hit.end if h.start >= hit.end else hit.start - h.end)
+
+
+def _add(table: dict[str, list[_Entry]], phrase: str, entry: _Entry) -> None:
+    key = _fold_phrase(phrase.rstrip("*"))
+    if key:
+        table.setdefault(key, []).append(entry)
+
+
+def _automaton(table: dict[str, list[_Entry]]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for key, entries in table.items():
+        automaton.add_word(key, (len(key), tuple(entries)))
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
+def _scan(automaton: Any, folded: str) -> list[_Hit]:
+    """Whole-word hits of an automaton's phrases in a folded text ("biometric*" may go on)."""
+    hits: list[_Hit] = []
+    if not len(automaton):
+        return hits
+    for end_index, (length, entries) in automaton.iter(folded):
+        start, end = end_index - length + 1, end_index + 1
+        if start > 0 and folded[start - 1].isalnum():
+            continue
+        after_ok = end >= len(folded) or not folded[end].isalnum()
+        for entry in entries:
+            if after_ok:
+                hits.append(_Hit(entry, start, end))
+            elif entry.prefix:  # "biometric*": report the whole word, "biometrics"
+                stop = end
+                while stop < len(folded) and folded[stop].isalnum():
+                    stop += 1
+                hits.append(_Hit(entry, start, stop))
+    return hits
+
+
+def _words_between(text: str, a: _Hit, b: _Hit) -> int:
+    """How many words apart two hits are (0: adjacent)."""
+    lo, hi = (a.end, b.start) if a.end <= b.start else (b.end, a.start)
+    return len(text[lo:hi].split())
 
 
 def _word_offset(text: str, position: int, words: int) -> int:
