@@ -162,3 +162,33 @@ def test_a_run_with_nothing_new_leaves_the_feeds_byte_identical(world: World, re
     assert regmon("feed").code == 0
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in regmon.feeds.iterdir()}
     assert after == before
+
+
+ICO_FRT_GENERAL = Statement(
+    "ico-clarifies-facial-recognition", "ICO clarifies how data protection law applies to "
+    "facial recognition technology", date(2025, 8, 13), "Facial recognition is not unregulated.",
+    "Police forces using live facial recognition must show it is necessary and proportionate.",
+    "News")
+
+
+def test_the_opt_in_topic_feed_holds_facial_recognition_statements_that_name_no_company(
+    world: World, regmon: Regmon
+) -> None:
+    _first_world(world)
+    world.ico_news = [ICO_FRT_GENERAL, ICO_SCRAPING]
+    world.publish()
+    world.write_config(regmon.config_dir, topic_feed=True)
+
+    assert regmon("once").code == 0
+
+    topic = [e["title"] for e in _entries(regmon, "topic.atom")]
+    assert topic == [ICO_FRT_GENERAL.title, OPC_BIOMETRICS.title]  # "facial templates"
+    assert ICO_FRT_GENERAL.title not in [e["title"] for e in _entries(regmon)]
+    assert (regmon.feeds / "topic.rss").exists()
+
+
+def test_without_the_option_there_is_no_topic_feed(world: World, regmon: Regmon) -> None:
+    _first_world(world)
+    world.write_config(regmon.config_dir)
+    assert regmon("once").code == 0
+    assert sorted(p.name for p in regmon.feeds.iterdir()) == ["all.atom", "all.rss"]
