@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from monitor import __version__
@@ -74,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--offline", action="store_true",
                        help="only validate the configuration; fetch nothing")
     check.set_defaults(handler=cmd_check)
+
+    status = commands.add_parser("status", parents=[common],
+                                 help="each source's health, last success, last error, next poll")
+    status.add_argument("--json", action="store_true", help="print JSON for scripts")
+    status.set_defaults(handler=cmd_status)
 
     feed = commands.add_parser("feed", parents=[common], help="rebuild the feeds from the store")
     feed.set_defaults(handler=cmd_feed)
@@ -143,9 +149,14 @@ def cmd_once(args: argparse.Namespace) -> int:
             reports = monitor.run_once(args.source)
         finally:
             monitor.close()
-    failed = [r for r in reports if not r.ok]
+    failed = [r for r in reports if not r.ok and not r.skipped]
     for report in failed:
-        print(f"regmon: {report.source_id}: {report.error}", file=sys.stderr)
+        state = f"[{report.health}] " if report.health != "ok" else ""
+        print(f"regmon: {report.source_id}: {state}{report.error}", file=sys.stderr)
+    for report in reports:
+        if report.recovered_from:  # a transition is news, once
+            print(f"regmon: {report.source_id}: recovered (was {report.recovered_from})",
+                  file=sys.stderr)
     for report in reports:
         if report.ok:
             log.info("%s: %d items, %d new, %d new matches%s", report.source_id, report.items_seen,
@@ -167,6 +178,30 @@ def cmd_feed(args: argparse.Namespace) -> int:
     for path in written:
         log.info("wrote %s", path)
     return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """A table of the sources' health (or JSON). Exit 1 when any source is not healthy."""
+    from monitor.pipeline import source_status
+    from monitor.store import Store
+
+    config = load_config(config_path(args))
+    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    try:
+        rows = [source_status(source, store, SystemClock().now()) for source in config.sources]
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([row.as_json() for row in rows], indent=2))
+    else:
+        _table(("source", "health", "last success", "last error", "items", "next poll"),
+               [(r.source_id, r.health, _ago(r.last_success), r.last_error or "-",
+                 str(r.items_known), r.next_poll) for r in rows])
+    return EXIT_OK if all(r.health in ("ok", "new") for r in rows) else EXIT_FAILED
+
+
+def _ago(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
 
 def cmd_check(args: argparse.Namespace) -> int:

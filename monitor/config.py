@@ -45,6 +45,8 @@ class Settings(_Strict):
     retries: int = Field(2, ge=0, le=5, description="retries of a failed request within a poll")
     retry_base_seconds: float = Field(2.0, ge=0, description="first retry pause, then doubled")
     failing_after: int = Field(3, ge=1, description="consecutive failed polls before 'failing'")
+    degraded_share: float = Field(
+        0.3, ge=0, le=1, description="a listing this much smaller than usual is 'degraded'")
     feeds_base_url: str = "http://127.0.0.1:8421/"
     feed_size: int = Field(100, ge=1, description="entries per feed")
     topic_feed: bool = False

@@ -36,9 +36,10 @@ class ConfigError(RegmonError):
 class FetchError(RegmonError):
     """A request did not yield a usable response.
 
-    `kind` is a short machine-readable reason ("network", "timeout", "http", "too-large",
-    "redirect", "robots", "blocked", "backoff"); `retry_after` is how many seconds the host
-    asked us to wait, when it said so.
+    `kind` is a short machine-readable reason: "network", "timeout", "http", "too-large",
+    "redirect", "robots", "blocked" (a bot-protection challenge), or "waiting" (nothing was
+    asked: the host is in a backoff remembered from an earlier failure). `retry_after` is how
+    many seconds the host asked us to wait, when it said so.
     """
 
     def __init__(

@@ -44,6 +44,7 @@ ROBOTS_TTL = timedelta(days=1)
 BLOCKED_PAUSE = timedelta(hours=6)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_RETRY_AFTER = timedelta(hours=12)
+ROBOTS_RETRY = timedelta(minutes=30)
 SHORT_WAIT = 30.0  # a Retry-After this short is waited out within the poll
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -92,6 +93,7 @@ class Fetcher:
         self._host_locks: dict[str, threading.Lock] = {}
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, Protego | None] = {}
+        self._deferred_now: set[str] = set()  # hosts this run has put into a backoff
 
     def close(self) -> None:
         """Release connections."""
@@ -266,9 +268,11 @@ class Fetcher:
     def _respect_backoff(self, url: str, host: str) -> None:
         state = self.memory.load_host(host)
         if state.not_before and state.not_before > self.clock.now():
-            kind = "blocked" if state.reason.startswith("blocked") else "backoff"
-            raise FetchError(url, kind, f"waiting until {state.not_before:%Y-%m-%d %H:%M} UTC "
-                             f"before asking {host} again ({state.reason})")
+            # "deferred": the pause began in this run, so its cause is news; "waiting": it
+            # was reported when it began, and a quiet wait is all that is needed now.
+            kind = "deferred" if host in self._deferred_now else "waiting"
+            raise FetchError(url, kind, f"waiting until {state.not_before:%Y-%m-%d %H:%M} "
+                             f"UTC before asking {host} again ({state.reason})")
 
     def _check_robots(self, url: str, host: str, source: Source) -> None:
         if host not in self._robots:
@@ -290,8 +294,13 @@ class Fetcher:
         except FetchError as error:
             raise FetchError(url, error.kind, f"{host} unreachable ({error.message})") from None
         if status >= 500 or status == 429:
-            raise FetchError(url, "robots", f"robots.txt answered HTTP {status}; "
-                             "will try this host later", status=status)
+            pause = ROBOTS_RETRY
+            self.memory.save_host(host, _replace(state, not_before=now + pause,
+                                                 reason=f"robots.txt answered HTTP {status}"))
+            self._deferred_now.add(host)
+            raise FetchError(url, "robots", f"robots.txt answered HTTP {status}; will try "
+                             f"{host} again in {pause.total_seconds() / 60:.0f} minutes",
+                             status=status)
         text = body.decode("utf-8", "replace") if 200 <= status < 300 else ""
         self.memory.save_host(host, _replace(state, robots_txt=text, robots_fetched=now))
         return Protego.parse(text) if text else None
@@ -299,6 +308,12 @@ class Fetcher:
     def _after_failure(self, error: FetchError, host: str, attempt: int) -> float | None:
         """How long to wait before retrying within this poll, or None to give up now (after
         remembering, for later runs, when the host may be asked again)."""
+        wait = self._retry_wait(error, host, attempt)
+        if wait is None and (self.memory.load_host(host).not_before or 0) != 0:
+            self._deferred_now.add(host)
+        return wait
+
+    def _retry_wait(self, error: FetchError, host: str, attempt: int) -> float | None:
         now = self.clock.now()
         state = self.memory.load_host(host)
         if error.kind == "blocked":

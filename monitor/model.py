@@ -123,6 +123,9 @@ class SourceReport:
 
     source_id: str
     ok: bool
+    skipped: bool = False  # not polled: the host is in a backoff already reported
+    health: str = "ok"
+    recovered_from: str | None = None  # the health this poll ended
     items_seen: int = 0
     new_items: int = 0
     new_matches: int = 0

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,6 +31,10 @@ class ListingEmpty(RegmonError):
     """A listing answered normally but yielded no items: most likely a redesign."""
 
 
+class ListingShrunk(RegmonError):
+    """A listing yielded far fewer items than it usually does: probably half a redesign."""
+
+
 class FallbackFailed(RegmonError):
     """A feed failed and so did the listing page configured as its fallback."""
 
@@ -40,10 +45,12 @@ class Listing:
 
     items: tuple[ListedItem, ...]
     validators: dict[str, Validators]
-    unchanged: bool
+    unchanged: bool  # every page answered "not modified"
+    complete: bool  # every page was read and parsed (none unchanged, none failed)
     warnings: tuple[str, ...]
     requests: int
     bytes_received: int
+    total_pages: int | None = None  # as the API said, when it says
 
 
 class Monitor:
@@ -90,17 +97,23 @@ class Monitor:
         Never raises for the source's own failures: they are recorded and reported."""
         before = self.store.source_state(source.id)
         try:
-            listing = self._listing_with_fallback(source)
-        except (FetchError, ExtractError, ListingEmpty, FallbackFailed) as error:
+            listing = self._listing_with_fallback(source, before.total_pages)
+            self._check_size(source, listing, before.usual_count)
+        except FetchError as error:
+            if error.kind == "waiting":
+                log.info("source %s: %s", source.id, error)
+                return SourceReport(source.id, False, skipped=True, error=str(error))
+            return self._failed(source, error, before.health)
+        except (ExtractError, ListingEmpty, ListingShrunk, FallbackFailed) as error:
             return self._failed(source, error, before.health)
         known = self.store.known_keys(i.key for i in listing.items)
         new = [i for i in listing.items if i.key not in known]
         results = [(item, self.matcher.match(item.title, item.summary)) for item in new]
         baseline = self.store.record_poll(
             source.id, source.regulator, source.timezone, results, listing.validators,
-            len(listing.items) if not listing.unchanged else 0)
+            len(listing.items) if listing.complete else 0, total_pages=listing.total_pages)
         if before.health != "ok":
-            log.warning("source %s recovered (was %s)", source.id, before.health)
+            log.info("source %s recovered (was %s)", source.id, before.health)
         for item, result in results:
             if not baseline:
                 log.info("new statement from %s: %s%s", source.id, item.title,
@@ -108,10 +121,20 @@ class Monitor:
         requests, received = self._read_bodies(source)
         new_matches = 0 if baseline else len(self.store.matched_among(i.key for i in new))
         return SourceReport(
-            source.id, True, items_seen=len(listing.items), new_items=len(new),
+            source.id, True, recovered_from=before.health if before.health != "ok" else None,
+            items_seen=len(listing.items), new_items=len(new),
             new_matches=new_matches, baseline=baseline, unchanged=listing.unchanged,
             warnings=listing.warnings, newest=listing.items[:3],
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
+
+    def _check_size(self, source: Source, listing: Listing, usual: float | None) -> None:
+        """A listing far smaller than usual is half a redesign: nothing from it is trusted,
+        so nothing new is announced from a half-parsed page (and nothing known is lost)."""
+        share = self.config.settings.degraded_share
+        if listing.complete and usual and usual >= 5 and len(listing.items) < usual * share:
+            raise ListingShrunk(
+                f"yielded {len(listing.items)} items where it usually yields about "
+                f"{usual:.0f}: the page may have been partly redesigned (run `regmon check`)")
 
     def publish_feeds(self) -> list[Path]:
         """Rebuild the feeds from the store (files are rewritten only if they change)."""
@@ -128,11 +151,13 @@ class Monitor:
 
     # -- listing ------------------------------------------------------------------------------
 
-    def _listing_with_fallback(self, source: Source) -> Listing:
+    def _listing_with_fallback(self, source: Source, known_pages: int | None) -> Listing:
         try:
-            return self.read_listing(source)
+            return self.read_listing(source, known_pages=known_pages)
         except (FetchError, ExtractError, ListingEmpty) as error:
-            if not isinstance(source, FeedSource) or source.fallback is None:
+            host_trouble = isinstance(error, FetchError) and error.kind in (
+                "blocked", "waiting", "deferred")
+            if not isinstance(source, FeedSource) or source.fallback is None or host_trouble:
                 raise
             log.info("source %s: the feed failed (%s); reading its listing page instead",
                         source.id, error)
@@ -145,16 +170,19 @@ class Monitor:
                                                 for i in listing.items))
 
     def read_listing(self, source: Source | HtmlSource | JsonSource, *,
-                     conditional: bool = True) -> Listing:
+                     conditional: bool = True, known_pages: int | None = None) -> Listing:
         """Read a source's listing pages. Stops early at an empty page or the last page; a
         failure after the first page keeps what was read. Raises ListingEmpty when the first
         page parses but yields nothing (a redesign is a health alarm, not "nothing new")."""
         items: dict[str, ListedItem] = {}
         validators: dict[str, Validators] = {}
         warnings: list[str] = []
-        unchanged = True
+        unchanged, complete = True, True
         requests = received = 0
+        total_pages = known_pages
         for page in range(source.pages if source.page_param else 1):
+            if total_pages is not None and page >= total_pages:
+                break
             url, body = page_request(source, page)
             page_key = url if body is None else f"{url} {json.dumps(body, sort_keys=True)}"
             try:
@@ -167,10 +195,12 @@ class Monitor:
                 if page == 0:
                     raise
                 warnings.append(f"page {page + 1} failed: {error}")
+                complete = False
                 break
             requests += response.requests
             received += response.bytes_received
             if response.not_modified:
+                complete = False
                 continue
             unchanged = False
             found = extract_listing(source, response.body, response.final_url,
@@ -185,12 +215,12 @@ class Monitor:
             validators[page_key] = response.validators
             for item in found.items:
                 items.setdefault(item.key, item)
-            if found.total_pages is not None and page + 1 >= found.total_pages:
-                break
+            if found.total_pages is not None:
+                total_pages = found.total_pages
         for warning in warnings:
             log.info("source %s: %s", source.id, warning)
-        return Listing(tuple(items.values()), validators, unchanged, tuple(warnings),
-                       requests, received)
+        return Listing(tuple(items.values()), validators, unchanged, complete and not unchanged,
+                       tuple(warnings), requests, received, total_pages)
 
     # -- articles -----------------------------------------------------------------------------
 
@@ -206,7 +236,10 @@ class Monitor:
                 text, found_by = extract_article(response.body, response.content_type,
                                                  source.article_body, source.article_strip)
             except (FetchError, ExtractError) as error:
-                attempts = self.store.body_failed(item.id, BODY_ATTEMPTS)
+                if isinstance(error, FetchError) and error.kind == "waiting":
+                    break  # the host asked for a pause: the rest wait for a later poll
+                give_up = isinstance(error, FetchError) and error.kind == "robots"
+                attempts = self.store.body_failed(item.id, BODY_ATTEMPTS, give_up=give_up)
                 log.info("source %s: could not read the article %s (attempt %d of %d): %s; "
                             "it is matched on its title and summary meanwhile",
                             source.id, item.url, attempts, BODY_ATTEMPTS, error)
@@ -221,7 +254,7 @@ class Monitor:
         failures = self.store.record_failure(source.id, str(error))
         if isinstance(error, FetchError) and error.kind == "blocked":
             health = "blocked"
-        elif isinstance(error, ListingEmpty):
+        elif isinstance(error, ListingEmpty | ListingShrunk):
             health = "degraded"
         elif failures >= self.config.settings.failing_after:
             health = "failing"
@@ -229,8 +262,8 @@ class Monitor:
             health = health_before
         self.store.set_health(source.id, health)
         if health != health_before:
-            log.error("source %s is now %s: %s", source.id, health, error)
-        return SourceReport(source.id, False, error=str(error))
+            log.info("source %s is now %s: %s", source.id, health, error)
+        return SourceReport(source.id, False, health=health, error=str(error))
 
 
 def page_request(source: Source | HtmlSource | JsonSource, page: int) -> tuple[str, dict[str, Any] | None]:
@@ -253,3 +286,40 @@ def _with_param(url: str, name: str, value: int) -> str:
     query.append((name, str(value)))
     return urlunsplit(parts._replace(query=urlencode(query)))
 
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """One row of `regmon status`."""
+
+    source_id: str
+    health: str
+    last_success: datetime | None
+    last_error: str | None
+    failures: int
+    items_known: int
+    next_poll: str
+
+    def as_json(self) -> dict[str, object]:
+        """The row for `regmon status --json`."""
+        return {"source": self.source_id, "health": self.health,
+                "last_success": self.last_success.isoformat() if self.last_success else None,
+                "last_error": self.last_error, "consecutive_failures": self.failures,
+                "items_known": self.items_known, "next_poll": self.next_poll}
+
+
+def source_status(source: Source, store: Store, now: datetime) -> SourceStatus:
+    """What `regmon status` shows of a source: health, history and when it is next due (its
+    interval after the last poll, or later if its host asked for a pause)."""
+    state = store.source_state(source.id)
+    due = state.last_poll_at + timedelta(minutes=source.interval_minutes) \
+        if state.last_poll_at else now
+    host = store.load_host(urlsplit(source.url).netloc)
+    if host.not_before and host.not_before > due:
+        due = host.not_before
+    next_poll = "due now" if due <= now else due.strftime("%Y-%m-%d %H:%M UTC")
+    if host.not_before and host.not_before > now:
+        next_poll += f" ({host.reason})"
+    health = state.health if state.last_poll_at else "new"
+    return SourceStatus(source.id, health, state.last_success_at, state.last_error,
+                        state.failures, state.items_known, next_poll)

@@ -86,6 +86,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX matches_by_company ON matches (company);
     """,
+    # 2: how many listing pages a source had at its last full read, so an unchanged first
+    # page (whose body held the page count) does not cost requests for pages that do not exist
+    """
+    ALTER TABLE sources ADD COLUMN total_pages INTEGER;
+    """,
 )
 
 
@@ -103,6 +108,7 @@ class SourceState:
     last_count: int | None = None
     usual_count: float | None = None
     items_known: int = 0
+    total_pages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +220,7 @@ class Store:
         return SourceState(
             row["id"], _time(row["baseline_at"]), row["health"], row["failures"],
             _time(row["last_poll_at"]), _time(row["last_success_at"]), row["last_error"],
-            row["last_count"], row["usual_count"], known)
+            row["last_count"], row["usual_count"], known, row["total_pages"])
 
     def page_validators(self, key: str) -> Validators | None:
         """The validators saved with a listing page's last parsed response."""
@@ -241,6 +247,7 @@ class Store:
         validators: dict[str, Validators],
         item_count: int,
         health: str = "ok",
+        total_pages: int | None = None,
     ) -> bool:
         """Commit one successful poll in a single transaction: the new statements with their
         matches, the pages' validators and the source's state. Returns True when this poll was
@@ -281,6 +288,9 @@ class Store:
                 " last_count = COALESCE(excluded.last_count, sources.last_count),"
                 " usual_count = excluded.usual_count",
                 (source_id, now, health, now, now, item_count or None, usual))
+            if total_pages is not None:
+                db.execute("UPDATE sources SET total_pages = ? WHERE id = ?",
+                           (total_pages, source_id))
         return baseline
 
     def record_failure(self, source_id: str, error: str) -> int:
@@ -326,14 +336,15 @@ class Store:
             db.execute("DELETE FROM matches WHERE item_id = ?", (item_id,))
             _insert_matches(db, item_id, result)
 
-    def body_failed(self, item_id: int, max_attempts: int = 3) -> int:
-        """Count a failed article fetch; after `max_attempts` the item keeps its title-and-
-        summary match for good. Returns the attempts so far."""
+    def body_failed(self, item_id: int, max_attempts: int = 3, *, give_up: bool = False) -> int:
+        """Count a failed article fetch; after `max_attempts` (or at once with `give_up`, when
+        robots.txt forbids the page) the item keeps its title-and-summary match for good.
+        Returns the attempts so far."""
         with self._write() as db:
             db.execute(
                 "UPDATE items SET body_attempts = body_attempts + 1, body_state = CASE WHEN"
-                " body_attempts + 1 >= ? THEN 'missing' ELSE body_state END WHERE id = ?",
-                (max_attempts, item_id))
+                " body_attempts + 1 >= ? OR ? THEN 'missing' ELSE body_state END WHERE id = ?",
+                (max_attempts, give_up, item_id))
             return int(db.execute("SELECT body_attempts FROM items WHERE id = ?",
                                   (item_id,)).fetchone()[0])
 

@@ -8,10 +8,12 @@ change what a site shows between two runs of `regmon once`, or make it misbehave
 from __future__ import annotations
 
 import gzip
+import hashlib
 import html
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,12 +26,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 @dataclass
 class Reply:
-    """What a route answers."""
+    """What a route answers. `drip` sends the body one byte at a time, that many seconds
+    apart (a server holding a poll hostage)."""
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "text/html; charset=utf-8"
+    drip: float = 0.0
 
 
 @dataclass
@@ -45,6 +49,13 @@ class Seen:
 Handler = Callable[[Seen], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client hanging up mid-response (a deadline, a size cap) is expected here."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 class Site:
     """A loopback HTTP server with a route table keyed by path (with query, if any)."""
 
@@ -52,7 +63,9 @@ class Site:
         self.name = name
         self.routes: dict[str, Reply | Handler] = {}
         self.requests: list[Seen] = []
-        self.robots = "User-agent: *\nAllow: /\n"
+        self.robots: str | None = "User-agent: *\nAllow: /\n"  # None: robots.txt is a 404
+        self.validators = True  # answer If-None-Match with 304, as the real sites' servers do
+        self.bytes_sent = 0
         site = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -73,12 +86,23 @@ class Site:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(reply.body)
+                if self.command == "HEAD":
+                    return
+                site.bytes_sent += len(reply.body)
+                try:
+                    if reply.drip:
+                        for index in range(len(reply.body)):
+                            self.wfile.write(reply.body[index:index + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.drip)
+                    else:
+                        self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             do_GET = do_POST = do_HEAD = do_CONNECT = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -86,16 +110,26 @@ class Site:
 
     def reply(self, seen: Seen) -> Reply:
         path = seen.path
-        if path == "/robots.txt":
+        if path == "/robots.txt" and "/robots.txt" not in self.routes:
+            if self.robots is None:
+                return Reply(404, b"not found", content_type="text/plain")
             return Reply(200, self.robots.encode(), content_type="text/plain")
         route = self.routes.get(path) or self.routes.get(urlsplit(path).path)
         if route is None:
             return Reply(404, b"<html><body><h1>Not found</h1></body></html>")
         reply = route(seen) if callable(route) else route
+        if self.validators and reply.status == 200 and seen.method == "GET" and \
+                "ETag" not in reply.headers:
+            etag = '"' + hashlib.sha1(reply.body).hexdigest()[:16] + '"'
+            if seen.headers.get("If-None-Match") == etag:
+                return Reply(304, b"", {"ETag": etag}, reply.content_type)
+            reply = Reply(reply.status, reply.body, {**reply.headers, "ETag": etag},
+                          reply.content_type, reply.drip)
         if "gzip" in seen.headers.get("Accept-Encoding", "") and reply.status == 200 and \
                 "Content-Encoding" not in reply.headers:
             return Reply(reply.status, gzip.compress(reply.body),
-                         {**reply.headers, "Content-Encoding": "gzip"}, reply.content_type)
+                         {**reply.headers, "Content-Encoding": "gzip"}, reply.content_type,
+                         reply.drip)
         return reply
 
     def page(self, path: str, body: str | bytes, status: int = 200,
