@@ -16,9 +16,10 @@ from pathlib import Path
 from monitor import __version__
 from monitor.clock import SystemClock
 from monitor.config import Config, HtmlSource, load_config, load_watchlist
-from monitor.errors import ConfigError, FetchError, LockHeld, RegmonError
+from monitor.errors import ConfigError, ConfigProblem, FetchError, LockHeld, RegmonError
 from monitor.lock import StateLock
 from monitor.model import ListedItem
+from monitor.publish.notify import Secrets, install_redaction, load_secrets
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 log = logging.getLogger("monitor")
@@ -81,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
     status.set_defaults(handler=cmd_status)
 
+    deliveries = commands.add_parser("deliveries", parents=[common],
+                                     help="list pending, held, paused and dead notifications")
+    deliveries.add_argument("action", nargs="?", choices=["list", "retry"], default="list",
+                            help="retry: unpause channels and re-queue dead and held rows")
+    deliveries.set_defaults(handler=cmd_deliveries)
+
+    notify_test = commands.add_parser("notify-test", parents=[common],
+                                      help="send a test message to every configured channel")
+    notify_test.set_defaults(handler=cmd_notify_test)
+
     feed = commands.add_parser("feed", parents=[common], help="rebuild the feeds from the store")
     feed.set_defaults(handler=cmd_feed)
 
@@ -130,39 +141,110 @@ def _setup_logging(verbosity: int, command: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs every request URL at INFO, and a webhook URL is a secret.
-    for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
+    for noisy in ("httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(level, logging.INFO) if verbosity < 2 else level)
+    # `once` prints its own one-line summary of what an alert says; the log repeats it at -v.
+    logging.getLogger("monitor.alert").setLevel(
+        logging.ERROR if quiet_by_default and verbosity <= 0 else logging.NOTSET)
 
 
 # -- commands ----------------------------------------------------------------------------------
 
 def cmd_once(args: argparse.Namespace) -> int:
-    """One poll of every source. Silent on success; one line per failing source otherwise."""
+    """One poll of every source, then deliver what is due. Silent on success; one line per
+    thing that needs a human otherwise."""
     from monitor.pipeline import Monitor
 
     config = load_config(config_path(args))
     _unknown_sources(config, args.source)
+    secrets = _secrets()
     directory = state_dir(args)
     with StateLock(directory):
-        monitor = Monitor(config, directory, SystemClock())
+        monitor = Monitor(config, directory, SystemClock(), secrets=secrets)
         try:
-            reports = monitor.run_once(args.source)
+            run = monitor.run_once(args.source)
+            raised = list(monitor.notifier.raised)
         finally:
             monitor.close()
-    failed = [r for r in reports if not r.ok and not r.skipped]
+    failed = [r for r in run.sources if not r.ok and not r.skipped]
     for report in failed:
         state = f"[{report.health}] " if report.health != "ok" else ""
         print(f"regmon: {report.source_id}: {state}{report.error}", file=sys.stderr)
-    for report in reports:
+    for report in run.sources:
         if report.recovered_from:  # a transition is news, once
             print(f"regmon: {report.source_id}: recovered (was {report.recovered_from})",
                   file=sys.stderr)
-    for report in reports:
-        if report.ok:
-            log.info("%s: %d items, %d new, %d new matches%s", report.source_id, report.items_seen,
-                     report.new_items, report.new_matches,
+        elif report.ok:
+            log.info("%s: %d items, %d new, %d new matches%s", report.source_id,
+                     report.items_seen, report.new_items, report.new_matches,
                      " (baseline: nothing announced)" if report.baseline else "")
-    return EXIT_FAILED if failed else EXIT_OK
+    needs_human = [m for kind, m in raised if kind in ("storm", "delivery")]
+    for message in needs_human:
+        print(f"regmon: {message}", file=sys.stderr)
+    return EXIT_FAILED if failed or needs_human else EXIT_OK
+
+
+def _secrets() -> Secrets:
+    """Webhook secrets from the environment or systemd credentials, checked, and kept out of
+    every log line from now on."""
+    secrets = load_secrets()
+    problems = secrets.problems()
+    if problems:
+        raise ConfigError([ConfigProblem("environment", "", None, p) for p in problems])
+    install_redaction(secrets)
+    return secrets
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    """List the notifications not yet delivered, or re-queue them."""
+    from monitor.store import Store
+
+    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    try:
+        if args.action == "retry":
+            count = store.requeue()
+            print(f"re-queued {count} notification(s); paused channels resumed. They are sent "
+                  "by the next poll (or the daemon's next delivery run).")
+            return EXIT_OK
+        rows = store.deliveries(("pending", "held", "dead"))
+        paused = {c: store.channel_pause(c) for c in {r.channel for r in rows}}
+    finally:
+        store.close()
+    if not rows:
+        print("nothing waiting: every notification was delivered")
+        return EXIT_OK
+    _table(("id", "channel", "state", "tries", "next try", "statement", "last error"),
+           [(str(r.id), r.channel, "paused" if r.state == "pending" and paused[r.channel]
+             else r.state, str(r.attempts), _ago(r.next_attempt_at) if r.state == "pending"
+             else "-", r.title, r.last_error or "-") for r in rows])
+    for channel, reason in sorted(paused.items()):
+        if reason:
+            print(f"\n{channel} is paused: {reason}")
+    return EXIT_OK
+
+
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    """Send a test message to each configured channel and say plainly what happened."""
+    from monitor.publish.notify import Notifier
+    from monitor.store import Store
+
+    config = load_config(config_path(args))
+    secrets = _secrets()
+    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    notifier = Notifier(store, SystemClock(), config.settings, secrets)
+    try:
+        results = notifier.send_test()
+    finally:
+        notifier.close()
+        store.close()
+    if not results:
+        print("no channel is configured: set REGMON_SLACK_WEBHOOK_URL, REGMON_WEBHOOK_URL "
+              "(with REGMON_WEBHOOK_SECRET) or REGMON_OPERATOR_WEBHOOK_URL")
+        return EXIT_USAGE
+    for channel, ok, words in results:
+        print(f"{channel}: {'ok' if ok else 'FAILED'}: {words}")
+    return EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED
 
 
 def cmd_feed(args: argparse.Namespace) -> int:
@@ -314,8 +396,6 @@ def _unknown_sources(config: Config, wanted: Sequence[str] | None) -> None:
     known = {s.id for s in config.sources}
     unknown = [s for s in wanted or () if s not in known]
     if unknown:
-        from monitor.errors import ConfigProblem
-
         raise ConfigError([ConfigProblem(str(config.path), "sources", None,
                                          f"no source with id {u!r} (known: {', '.join(sorted(known))})")
                            for u in unknown])

@@ -50,7 +50,10 @@ class Settings(_Strict):
     feeds_base_url: str = "http://127.0.0.1:8421/"
     feed_size: int = Field(100, ge=1, description="entries per feed")
     topic_feed: bool = False
-    digest_threshold: int = Field(5, ge=1)
+    digest_threshold: int = Field(5, ge=1, description="more new statements: one Slack digest")
+    storm_min: int = Field(5, ge=1, description="new items in one poll before a storm is suspected")
+    storm_share: float = Field(
+        0.5, gt=0, le=1, description="share of a listing new at once that holds notifications")
     robots_txt: bool = True
 
 

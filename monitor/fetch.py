@@ -205,6 +205,8 @@ class Fetcher:
                                          f"{self.settings.deadline_seconds:g}s")
                 body = decoder.finish()
                 self._count(raw_size)
+                log.debug("%s %s -> %d, %d bytes (%d on the wire)", method, url,
+                          response.status_code, len(body), raw_size)
                 return response.status_code, response.headers, body, raw_size
         except httpx.TimeoutException as exc:
             self._count(0)

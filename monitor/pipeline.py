@@ -21,7 +21,8 @@ from monitor.fetch import Fetcher
 from monitor.match import CompiledWatchlist
 from monitor.model import ListedItem, SourceReport, Validators
 from monitor.publish.feed import FeedSpec, publish
-from monitor.store import Store
+from monitor.publish.notify import DeliveryReport, Notifier, Secrets
+from monitor.store import PollResult, Store
 
 log = logging.getLogger(__name__)
 BODY_ATTEMPTS = 3
@@ -53,28 +54,38 @@ class Listing:
     total_pages: int | None = None  # as the API said, when it says
 
 
+@dataclass(frozen=True)
+class RunReport:
+    """One run over the sources: each source's poll, and what delivery did."""
+
+    sources: tuple[SourceReport, ...]
+    delivery: DeliveryReport
+
+
 class Monitor:
     """Everything a run needs, wired together once."""
 
     def __init__(self, config: Config, state_dir: Path, clock: Clock, *,
-                 fetcher: Fetcher | None = None) -> None:
+                 secrets: Secrets | None = None, fetcher: Fetcher | None = None) -> None:
         self.config = config
         self.state_dir = state_dir
         self.clock = clock
         self.store = Store(state_dir / "regmon.sqlite3", clock)
         self.fetcher = fetcher or Fetcher(config.settings, clock, self.store)
         self.matcher = CompiledWatchlist(config.watchlist)
+        self.notifier = Notifier(self.store, clock, config.settings, secrets or Secrets())
 
     def close(self) -> None:
-        """Release the HTTP client and the database."""
+        """Release the HTTP clients and the database."""
         self.fetcher.close()
+        self.notifier.close()
         self.store.close()
 
     # -- one run ------------------------------------------------------------------------------
 
-    def run_once(self, source_ids: Sequence[str] | None = None) -> list[SourceReport]:
+    def run_once(self, source_ids: Sequence[str] | None = None) -> RunReport:
         """Poll every enabled source (sources on different hosts in parallel, one host's
-        sources one after another), then rebuild the feeds."""
+        sources one after another), rebuild the feeds, deliver what is due."""
         sources = [s for s in self.config.sources
                    if s.enabled and (not source_ids or s.id in source_ids)]
         groups: dict[str, list[Source]] = {}
@@ -90,7 +101,7 @@ class Monitor:
             for future in [pool.submit(poll_group, g) for g in groups.values()]:
                 future.result()
         self.publish_feeds()
-        return [reports[s.id] for s in sources]
+        return RunReport(tuple(reports[s.id] for s in sources), self.notifier.deliver_due())
 
     def poll(self, source: Source) -> SourceReport:
         """Poll one source: read its listing, record new statements, read article bodies.
@@ -109,11 +120,13 @@ class Monitor:
         known = self.store.known_keys(i.key for i in listing.items)
         new = [i for i in listing.items if i.key not in known]
         results = [(item, self.matcher.match(item.title, item.summary)) for item in new]
-        baseline = self.store.record_poll(
+        hold = self._storm(source, listing, new, before.baseline_at is not None)
+        baseline = self.store.record_poll(PollResult(
             source.id, source.regulator, source.timezone, results, listing.validators,
-            len(listing.items) if listing.complete else 0, total_pages=listing.total_pages)
+            len(listing.items) if listing.complete else 0, listing.total_pages,
+            self.notifier.channels, hold))
         if before.health != "ok":
-            log.info("source %s recovered (was %s)", source.id, before.health)
+            self.notifier.alert(f"source {source.id} recovered (was {before.health})", "recovery")
         for item, result in results:
             if not baseline:
                 log.info("new statement from %s: %s%s", source.id, item.title,
@@ -126,6 +139,20 @@ class Monitor:
             new_matches=new_matches, baseline=baseline, unchanged=listing.unchanged,
             warnings=listing.warnings, newest=listing.items[:3],
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
+
+    def _storm(self, source: Source, listing: Listing, new: Sequence[ListedItem],
+               had_baseline: bool) -> bool:
+        """True when an implausible share of a listing looks new at once (a URL scheme change,
+        say): the statements are recorded but their notifications wait for a human."""
+        settings = self.config.settings
+        if not had_baseline or len(new) < settings.storm_min or \
+                len(new) <= settings.storm_share * len(listing.items):
+            return False
+        self.notifier.alert(
+            f"source {source.id}: {len(new)} of {len(listing.items)} items look new at once "
+            "(did the site change its URLs?). Their notifications are held: review them with "
+            "`regmon deliveries` and send them with `regmon deliveries retry`", "storm")
+        return True
 
     def _check_size(self, source: Source, listing: Listing, usual: float | None) -> None:
         """A listing far smaller than usual is half a redesign: nothing from it is trusted,
@@ -247,7 +274,8 @@ class Monitor:
             requests += response.requests
             received += response.bytes_received
             result = self.matcher.match(item.title, item.summary, text)
-            self.store.save_body(item.id, text, found_by, response.final_url, result)
+            self.store.save_body(item.id, text, found_by, response.final_url, result,
+                                 self.notifier.channels)
         return requests, received
 
     def _failed(self, source: Source, error: Exception, health_before: str) -> SourceReport:
@@ -262,7 +290,7 @@ class Monitor:
             health = health_before
         self.store.set_health(source.id, health)
         if health != health_before:
-            log.info("source %s is now %s: %s", source.id, health, error)
+            self.notifier.alert(f"source {source.id} is now {health}: {error}")
         return SourceReport(source.id, False, health=health, error=str(error))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,6 +92,30 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sources ADD COLUMN total_pages INTEGER;
     """,
+    # 3: the outbox: one row per statement and channel, written with the statement, drained
+    # after commit; a row is marked sent only once the endpoint accepted it
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER REFERENCES items (id) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        message TEXT,
+        event_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE UNIQUE INDEX outbox_once ON outbox (item_id, channel) WHERE item_id IS NOT NULL;
+    CREATE INDEX outbox_due ON outbox (channel, state, id);
+    CREATE TABLE channels (
+        name TEXT PRIMARY KEY,
+        paused_at TEXT,
+        paused_reason TEXT
+    );
+    """,
 )
 
 
@@ -109,6 +134,48 @@ class SourceState:
     usual_count: float | None = None
     items_known: int = 0
     total_pages: int | None = None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """One successful poll of a source, to be committed as a whole."""
+
+    source_id: str
+    regulator: str
+    timezone: str
+    new_items: Sequence[tuple[ListedItem, MatchResult]]
+    validators: dict[str, Validators]
+    item_count: int  # items on a completely parsed listing (0: not all pages were parsed)
+    total_pages: int | None = None
+    channels: Sequence[str] = ()  # notification channels that get an outbox row per new match
+    hold: bool = False  # implausibly many new items: keep their notifications for a human
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An outbox row due for delivery."""
+
+    id: int
+    event_id: str
+    channel: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    item: StoredItem | None  # None for an operator alert
+    message: str | None  # the alert's text
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """An outbox row as `regmon deliveries` lists it."""
+
+    id: int
+    channel: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    title: str
 
 
 @dataclass(frozen=True)
@@ -238,37 +305,31 @@ class Store:
                 f"SELECT key FROM items WHERE key IN ({marks})", chunk))
         return found
 
-    def record_poll(
-        self,
-        source_id: str,
-        regulator: str,
-        timezone: str,
-        new_items: Sequence[tuple[ListedItem, MatchResult]],
-        validators: dict[str, Validators],
-        item_count: int,
-        health: str = "ok",
-        total_pages: int | None = None,
-    ) -> bool:
+    def record_poll(self, poll: PollResult) -> bool:
         """Commit one successful poll in a single transaction: the new statements with their
-        matches, the pages' validators and the source's state. Returns True when this poll was
-        the source's baseline (its statements are history, not news)."""
+        matches and outbox rows, the pages' validators and the source's state. Returns True
+        when this poll was the source's baseline (its statements are history, not news)."""
         now = format_utc(self.clock.now())
         with self._write() as db:
             row = db.execute("SELECT baseline_at, usual_count FROM sources WHERE id = ?",
-                             (source_id,)).fetchone()
+                             (poll.source_id,)).fetchone()
             baseline = row is None or row["baseline_at"] is None
-            for item, result in new_items:
+            for item, result in poll.new_items:
                 cursor = db.execute(
                     "INSERT INTO items (key, url, source_id, regulator, title, summary, published,"
                     " timezone, tags, first_seen_at, updated_at, is_new, topic, rejections)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    (item.key, item.url, source_id, regulator, item.title, item.summary,
-                     item.published.isoformat() if item.published else None, timezone,
+                    (item.key, item.url, poll.source_id, poll.regulator, item.title, item.summary,
+                     item.published.isoformat() if item.published else None, poll.timezone,
                      json.dumps(list(item.tags)), now, now, 0 if baseline else 1,
                      int(result.is_topic), _rejections(result)))
-                if cursor.rowcount:
-                    _insert_matches(db, cursor.lastrowid or 0, result)
-            for key, value in validators.items():
+                if not cursor.rowcount:
+                    continue
+                item_id = cursor.lastrowid or 0
+                _insert_matches(db, item_id, result)
+                if result.matches and not baseline:
+                    _enqueue(db, item_id, poll.channels, now, "held" if poll.hold else "pending")
+            for key, value in poll.validators.items():
                 db.execute(
                     "INSERT INTO pages (key, etag, last_modified, body_hash, checked_at)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET etag = excluded.etag,"
@@ -276,21 +337,21 @@ class Store:
                     " checked_at = excluded.checked_at",
                     (key, value.etag, value.last_modified, value.body_hash, now))
             usual = row["usual_count"] if row else None
-            if item_count:
-                usual = item_count if usual is None else 0.8 * usual + 0.2 * item_count
+            if poll.item_count:
+                usual = poll.item_count if usual is None else 0.8 * usual + 0.2 * poll.item_count
             db.execute(
                 "INSERT INTO sources (id, baseline_at, health, failures, last_poll_at,"
                 " last_success_at, last_error, last_count, usual_count)"
-                " VALUES (?, ?, ?, 0, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " VALUES (?, ?, 'ok', 0, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                 " baseline_at = COALESCE(sources.baseline_at, excluded.baseline_at),"
-                " health = excluded.health, failures = 0, last_poll_at = excluded.last_poll_at,"
+                " health = 'ok', failures = 0, last_poll_at = excluded.last_poll_at,"
                 " last_success_at = excluded.last_success_at, last_error = NULL,"
                 " last_count = COALESCE(excluded.last_count, sources.last_count),"
                 " usual_count = excluded.usual_count",
-                (source_id, now, health, now, now, item_count or None, usual))
-            if total_pages is not None:
+                (poll.source_id, now, now, now, poll.item_count or None, usual))
+            if poll.total_pages is not None:
                 db.execute("UPDATE sources SET total_pages = ? WHERE id = ?",
-                           (total_pages, source_id))
+                           (poll.total_pages, poll.source_id))
         return baseline
 
     def record_failure(self, source_id: str, error: str) -> int:
@@ -322,11 +383,17 @@ class Store:
         return [PendingBody(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
 
     def save_body(
-        self, item_id: int, text: str, found_by: str, final_url: str, result: MatchResult
+        self, item_id: int, text: str, found_by: str, final_url: str, result: MatchResult,
+        channels: Sequence[str] = (),
     ) -> None:
-        """Store an item's article text and its matches on the full text, in one transaction."""
+        """Store an item's article text and its matches on the full text, in one transaction.
+        A new statement that matches only once its body is read is enqueued then."""
         now = format_utc(self.clock.now())
         with self._write() as db:
+            row = db.execute("SELECT is_new, (SELECT COUNT(*) FROM matches WHERE item_id = ?)"
+                             " FROM items WHERE id = ?", (item_id, item_id)).fetchone()
+            if row is not None and row[0] and not row[1] and result.matches:
+                _enqueue(db, item_id, channels, now, "pending")
             db.execute(
                 "UPDATE items SET body = ?, body_state = 'ok', body_found_by = ?, final_url = ?,"
                 " body_attempts = body_attempts + 1, topic = ?, rejections = ?, updated_at ="
@@ -347,6 +414,90 @@ class Store:
                 (max_attempts, give_up, item_id))
             return int(db.execute("SELECT body_attempts FROM items WHERE id = ?",
                                   (item_id,)).fetchone()[0])
+
+    # -- the outbox ---------------------------------------------------------------------------
+
+    def add_alert(self, channel: str, message: str) -> None:
+        """Queue an operator alert (delivered like a statement, never lost)."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            db.execute("INSERT INTO outbox (channel, message, event_id, next_attempt_at, created_at)"
+                       " VALUES (?, ?, ?, ?, ?)",
+                       (channel, message, f"msg_{uuid.uuid4().hex}", now, now))
+
+    def pending_deliveries(self, channel: str, limit: int = 500) -> list[Delivery]:
+        """A channel's pending rows, oldest first, due or not (delivery keeps their order)."""
+        rows = self._read(
+            "SELECT * FROM outbox WHERE channel = ? AND state = 'pending' ORDER BY id LIMIT ?",
+            (channel, limit))
+        items = {i.id: i for i in self._with_matches(self._read(
+            "SELECT * FROM items WHERE id IN (SELECT item_id FROM outbox WHERE channel = ? AND"
+            " state = 'pending' ORDER BY id LIMIT ?)", (channel, limit)))}
+        return [Delivery(r["id"], r["event_id"], r["channel"], r["attempts"],
+                         parse_utc(r["created_at"]), parse_utc(r["next_attempt_at"]),
+                         items.get(r["item_id"]), r["message"])
+                for r in rows]
+
+    def mark_sent(self, delivery_ids: Sequence[int]) -> None:
+        """The endpoint accepted these: never send them again."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            db.executemany("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,"
+                           " last_error = NULL WHERE id = ?", [(now, i) for i in delivery_ids])
+
+    def mark_retry(self, delivery_ids: Sequence[int], when: datetime, error: str) -> None:
+        """A failed attempt: try again at `when`."""
+        with self._write() as db:
+            db.executemany("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?,"
+                           " last_error = ? WHERE id = ?",
+                           [(format_utc(when), error, i) for i in delivery_ids])
+
+    def mark_dead(self, delivery_ids: Sequence[int], error: str) -> None:
+        """Give up on these (kept, never deleted: `regmon deliveries retry` revives them)."""
+        with self._write() as db:
+            db.executemany("UPDATE outbox SET state = 'dead', attempts = attempts + 1,"
+                           " last_error = ? WHERE id = ?", [(error, i) for i in delivery_ids])
+
+    def pause_channel(self, channel: str, reason: str) -> bool:
+        """Stop delivering on a channel until a human acts. True if it was not paused yet."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO channels (name, paused_at, paused_reason) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET paused_at = excluded.paused_at,"
+                " paused_reason = excluded.paused_reason WHERE channels.paused_at IS NULL",
+                (channel, now, reason))
+            return cursor.rowcount > 0
+
+    def channel_pause(self, channel: str) -> str | None:
+        """Why a channel is paused, or None when it is not."""
+        rows = self._read("SELECT paused_reason FROM channels WHERE name = ? AND paused_at IS NOT"
+                          " NULL", (channel,))
+        return str(rows[0][0]) if rows else None
+
+    def requeue(self) -> int:
+        """Unpause every channel and make dead and held rows pending again, due now."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            db.execute("UPDATE channels SET paused_at = NULL, paused_reason = NULL")
+            return db.execute("UPDATE outbox SET state = 'pending', next_attempt_at = ?,"
+                              " attempts = 0, created_at = ? WHERE state IN ('dead', 'held')",
+                              (now, now)).rowcount
+
+    def deliveries(self, states: Sequence[str]) -> list[DeliveryRow]:
+        """Outbox rows in the given states, for `regmon deliveries`."""
+        marks = ",".join("?" * len(states))
+        rows = self._read(
+            "SELECT o.id, o.channel, o.state, o.attempts, o.next_attempt_at, o.last_error,"
+            " COALESCE(i.title, o.message) FROM outbox o LEFT JOIN items i ON i.id = o.item_id"
+            f" WHERE o.state IN ({marks}) ORDER BY o.id", list(states))
+        return [DeliveryRow(r[0], r[1], r[2], r[3], parse_utc(r[4]), r[5], r[6] or "")
+                for r in rows]
+
+    def delivery_counts(self) -> dict[str, int]:
+        """How many outbox rows are in each state."""
+        return {r[0]: int(r[1]) for r in self._read(
+            "SELECT state, COUNT(*) FROM outbox GROUP BY state")}
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -405,6 +556,14 @@ class Store:
                 snippets=tuple(dict.fromkeys(m["snippet"] for m in matches)),
                 topic=bool(row["topic"])))
         return out
+
+
+def _enqueue(db: sqlite3.Connection, item_id: int, channels: Sequence[str], now: str,
+             state: str) -> None:
+    db.executemany(
+        "INSERT INTO outbox (item_id, channel, event_id, state, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(item_id, channel, f"msg_{uuid.uuid4().hex}", state, now, now) for channel in channels])
 
 
 def _insert_matches(db: sqlite3.Connection, item_id: int, result: MatchResult) -> None:
