@@ -77,6 +77,17 @@ def _parser() -> argparse.ArgumentParser:
                        help="only validate the configuration; fetch nothing")
     check.set_defaults(handler=cmd_check)
 
+    run = commands.add_parser("run", parents=[common],
+                              help="the daemon: poll every source on its schedule")
+    run.add_argument("--serve", action="store_true", help="also serve the feeds over HTTP")
+    _listen_options(run)
+    run.set_defaults(handler=cmd_run)
+
+    serve = commands.add_parser("serve", parents=[common],
+                                help="serve the feeds, /healthz and /metrics over HTTP")
+    _listen_options(serve)
+    serve.set_defaults(handler=cmd_serve)
+
     status = commands.add_parser("status", parents=[common],
                                  help="each source's health, last success, last error, next poll")
     status.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -103,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="a watchlist file (default: the one sources.toml names)")
     match.set_defaults(handler=cmd_match)
     return parser
+
+
+def _listen_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8421, help="port to listen on (8421)")
 
 
 # -- paths and logging -------------------------------------------------------------------------
@@ -135,21 +151,106 @@ def _setup_logging(verbosity: int, command: str) -> None:
         level = logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     journald = bool(os.environ.get("JOURNAL_STREAM"))
-    stamp = "" if journald or quiet_by_default else "%(asctime)s "
-    handler.setFormatter(logging.Formatter(f"{stamp}regmon %(levelname)s %(name)s: %(message)s"))
+    if command in ("run", "serve"):
+        handler.setFormatter(KeyValueFormatter(timestamps=not journald))
+    else:
+        handler.setFormatter(logging.Formatter("regmon %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs every request URL at INFO, and a webhook URL is a secret.
     logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     for noisy in ("httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(level, logging.INFO) if verbosity < 2 else level)
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING) if verbosity < 2 else level)
     # `once` prints its own one-line summary of what an alert says; the log repeats it at -v.
     logging.getLogger("monitor.alert").setLevel(
         logging.ERROR if quiet_by_default and verbosity <= 0 else logging.NOTSET)
 
 
 # -- commands ----------------------------------------------------------------------------------
+
+class KeyValueFormatter(logging.Formatter):
+    """One line per event, `key=value` fields (logfmt), no timestamp of its own under journald
+    (which adds one): `level=info logger=monitor.schedule msg=poll source=ico-news items=25`."""
+
+    def __init__(self, timestamps: bool) -> None:
+        super().__init__()
+        self.timestamps = timestamps
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, object] = {}
+        if self.timestamps:
+            fields["ts"] = datetime.fromtimestamp(record.created).astimezone().isoformat(
+                timespec="milliseconds")
+        fields["level"] = record.levelname.lower()
+        fields["logger"] = record.name
+        fields["msg"] = record.getMessage()
+        fields.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            fields["error"] = self.formatException(record.exc_info)
+        return " ".join(f"{key}={_logfmt(value)}" for key, value in fields.items())
+
+
+def _logfmt(value: object) -> str:
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    if text and not any(c in text for c in ' ="\n\t'):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The daemon. Holds the state directory's lock for its whole life."""
+    from monitor.schedule import Daemon
+    from monitor.serve import FeedServer
+
+    path = config_path(args)
+    load_config(path)  # a bad file is a usage error before anything starts
+    secrets = _secrets()
+    directory = state_dir(args)
+    with StateLock(directory):
+        server: list[FeedServer] = []
+
+        def start_server(monitor: object) -> None:
+            if args.serve:
+                server.append(FeedServer(load_config(path), directory, SystemClock(),
+                                         args.host, args.port))
+                server[0].start()
+
+        daemon = Daemon(path, directory, SystemClock(), secrets, on_started=start_server)
+        try:
+            code = daemon.run()
+        finally:
+            for each in server:
+                each.stop()
+    if daemon.abandoned:
+        # A poll thread is stuck in a slow read. Everything it committed is durable (SQLite,
+        # synchronous=FULL); waiting for it would break the promise to stop within seconds.
+        logging.shutdown()
+        os._exit(code)
+    return code
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the feeds, /healthz and /metrics until interrupted."""
+    import signal
+
+    from monitor.serve import FeedServer
+
+    config = load_config(config_path(args))
+    server = FeedServer(config, state_dir(args), SystemClock(), args.host, args.port)
+
+    def stop(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
+
 
 def cmd_once(args: argparse.Namespace) -> int:
     """One poll of every source, then deliver what is due. Silent on success; one line per

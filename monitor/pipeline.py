@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -74,6 +75,8 @@ class Monitor:
         self.fetcher = fetcher or Fetcher(config.settings, clock, self.store)
         self.matcher = CompiledWatchlist(config.watchlist)
         self.notifier = Notifier(self.store, clock, config.settings, secrets or Secrets())
+        self.stopping = threading.Event()  # set by the daemon: finish early, commit, return
+        self._publish_lock = threading.Lock()
 
     def close(self) -> None:
         """Release the HTTP clients and the database."""
@@ -165,6 +168,10 @@ class Monitor:
 
     def publish_feeds(self) -> list[Path]:
         """Rebuild the feeds from the store (files are rewritten only if they change)."""
+        with self._publish_lock:
+            return self._publish()
+
+    def _publish(self) -> list[Path]:
         settings = self.config.settings
         specs = [FeedSpec("all", "regmon: regulators on facial-recognition companies",
                           "Statements by privacy regulators that name facial-recognition "
@@ -208,7 +215,8 @@ class Monitor:
         requests = received = 0
         total_pages = known_pages
         for page in range(source.pages if source.page_param else 1):
-            if total_pages is not None and page >= total_pages:
+            if (total_pages is not None and page >= total_pages) or \
+                    (page > 0 and self.stopping.is_set()):
                 break
             url, body = page_request(source, page)
             page_key = url if body is None else f"{url} {json.dumps(body, sort_keys=True)}"
@@ -258,6 +266,8 @@ class Monitor:
         pending = self.store.pending_bodies(source.id, self.config.settings.max_articles_per_poll,
                                             BODY_ATTEMPTS)
         for item in pending:
+            if self.stopping.is_set():
+                break  # the rest are read by the next poll
             try:
                 response = self.fetcher.fetch(item.url, source)
                 text, found_by = extract_article(response.body, response.content_type,

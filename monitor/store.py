@@ -116,6 +116,11 @@ MIGRATIONS: tuple[str, ...] = (
         paused_reason TEXT
     );
     """,
+    # 4: poll and error counters, for /metrics
+    """
+    ALTER TABLE sources ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sources ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -134,6 +139,8 @@ class SourceState:
     usual_count: float | None = None
     items_known: int = 0
     total_pages: int | None = None
+    polls: int = 0
+    errors: int = 0
 
 
 @dataclass(frozen=True)
@@ -287,7 +294,8 @@ class Store:
         return SourceState(
             row["id"], _time(row["baseline_at"]), row["health"], row["failures"],
             _time(row["last_poll_at"]), _time(row["last_success_at"]), row["last_error"],
-            row["last_count"], row["usual_count"], known, row["total_pages"])
+            row["last_count"], row["usual_count"], known, row["total_pages"], row["polls"],
+            row["errors"])
 
     def page_validators(self, key: str) -> Validators | None:
         """The validators saved with a listing page's last parsed response."""
@@ -340,11 +348,12 @@ class Store:
             if poll.item_count:
                 usual = poll.item_count if usual is None else 0.8 * usual + 0.2 * poll.item_count
             db.execute(
-                "INSERT INTO sources (id, baseline_at, health, failures, last_poll_at,"
+                "INSERT INTO sources (id, baseline_at, health, failures, polls, last_poll_at,"
                 " last_success_at, last_error, last_count, usual_count)"
-                " VALUES (?, ?, 'ok', 0, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " VALUES (?, ?, 'ok', 0, 1, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                 " baseline_at = COALESCE(sources.baseline_at, excluded.baseline_at),"
-                " health = 'ok', failures = 0, last_poll_at = excluded.last_poll_at,"
+                " health = 'ok', failures = 0, polls = sources.polls + 1,"
+                " last_poll_at = excluded.last_poll_at,"
                 " last_success_at = excluded.last_success_at, last_error = NULL,"
                 " last_count = COALESCE(excluded.last_count, sources.last_count),"
                 " usual_count = excluded.usual_count",
@@ -359,9 +368,10 @@ class Store:
         now = format_utc(self.clock.now())
         with self._write() as db:
             db.execute(
-                "INSERT INTO sources (id, failures, last_poll_at, last_error)"
-                " VALUES (?, 1, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-                " failures = sources.failures + 1,"
+                "INSERT INTO sources (id, failures, polls, errors, last_poll_at, last_error)"
+                " VALUES (?, 1, 1, 1, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " failures = sources.failures + 1, polls = sources.polls + 1,"
+                " errors = sources.errors + 1,"
                 " last_poll_at = excluded.last_poll_at, last_error = excluded.last_error",
                 (source_id, now, error))
             return int(db.execute("SELECT failures FROM sources WHERE id = ?",
@@ -494,10 +504,10 @@ class Store:
         return [DeliveryRow(r[0], r[1], r[2], r[3], parse_utc(r[4]), r[5], r[6] or "")
                 for r in rows]
 
-    def delivery_counts(self) -> dict[str, int]:
-        """How many outbox rows are in each state."""
-        return {r[0]: int(r[1]) for r in self._read(
-            "SELECT state, COUNT(*) FROM outbox GROUP BY state")}
+    def delivery_counts(self) -> dict[tuple[str, str], int]:
+        """How many outbox rows each channel has in each state."""
+        return {(r[0], r[1]): int(r[2]) for r in self._read(
+            "SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state")}
 
     # -- publishing ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import random
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -109,9 +110,13 @@ def load_secrets(environ: Mapping[str, str] | None = None) -> Secrets:
     for name, (variable, filename) in CREDENTIAL_FILES.items():
         value = env.get(variable)
         if not value and directory:
-            path = Path(directory) / filename
-            if path.is_file():
-                value = path.read_text().strip()
+            # LoadCredential=NAME:FILE gives "NAME"; LoadCredential=regmon:DIR gives
+            # "regmon_FILE" for every file in DIR (the shipped units use the latter).
+            for candidate in (filename, f"regmon_{filename}"):
+                path = Path(directory) / candidate
+                if path.is_file():
+                    value = path.read_text().strip()
+                    break
         found[name] = value.strip() if value else None
     return Secrets(**found)
 
@@ -170,6 +175,7 @@ class Notifier:
             headers={"User-Agent": f"regmon/{__version__} (+{PROJECT_URL})"})
         self._last_post: dict[str, float] = {}
         self.raised: list[tuple[str, str]] = []  # (kind, message) of this run's alerts
+        self._draining = threading.Lock()  # one drain at a time: no row is sent twice
 
     def close(self) -> None:
         """Release connections."""
@@ -193,6 +199,10 @@ class Notifier:
     def deliver_due(self) -> DeliveryReport:
         """Send whatever is due on every channel, oldest first; stop a channel at its first
         failure so order is kept and a struggling endpoint is not hammered."""
+        with self._draining:
+            return self._deliver_all()
+
+    def _deliver_all(self) -> DeliveryReport:
         report = DeliveryReport()
         for channel in (*self.channels, "operator"):
             if channel == "operator" and not self.secrets.operator_url:
