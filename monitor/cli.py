@@ -355,7 +355,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
     config = load_config(config_path(args))
     monitor = Monitor(config, state_dir(args), SystemClock())
     try:
-        written = monitor.publish_feeds()
+        written = monitor.publish_feeds(force=True)
     finally:
         monitor.close()
     for path in written:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from monitor import __version__
 from monitor.clock import Clock
 from monitor.config import Config, FeedSource, HtmlSource, JsonSource, Source
 from monitor.errors import ExtractError, FetchError, RegmonError
@@ -21,7 +22,7 @@ from monitor.extract import extract_article, extract_listing
 from monitor.fetch import Fetcher
 from monitor.match import CompiledWatchlist
 from monitor.model import ListedItem, SourceReport, Validators
-from monitor.publish.feed import FeedSpec, publish
+from monitor.publish.feed import FeedSpec, publish, up_to_date
 from monitor.publish.notify import DeliveryReport, Notifier, Secrets
 from monitor.store import PollResult, Store
 
@@ -166,13 +167,19 @@ class Monitor:
                 f"yielded {len(listing.items)} items where it usually yields about "
                 f"{usual:.0f}: the page may have been partly redesigned (run `regmon check`)")
 
-    def publish_feeds(self) -> list[Path]:
-        """Rebuild the feeds from the store (files are rewritten only if they change)."""
+    def publish_feeds(self, *, force: bool = False) -> list[Path]:
+        """Rebuild the feeds from the store (files are rewritten only if they change; with
+        nothing new in the store since the last build, nothing is even rendered)."""
         with self._publish_lock:
-            return self._publish()
+            return self._publish(force)
 
-    def _publish(self) -> list[Path]:
+    def _publish(self, force: bool) -> list[Path]:
         settings = self.config.settings
+        directory = self.state_dir / "feeds"
+        stems = ["all", "topic"] if settings.topic_feed else ["all"]
+        fingerprint = f"{__version__}|{self.store.fingerprint()}|{settings.model_dump_json()}"
+        if not force and up_to_date(directory, stems, fingerprint):
+            return []
         specs = [FeedSpec("all", "regmon: regulators on facial-recognition companies",
                           "Statements by privacy regulators that name facial-recognition "
                           "companies", self.store.matched_items(settings.feed_size))]
@@ -181,7 +188,7 @@ class Monitor:
                                   "Regulators' statements about facial recognition that name "
                                   "no watched company",
                                   self.store.matched_items(settings.feed_size, topic_only=True)))
-        return publish(specs, self.state_dir / "feeds", settings.feeds_base_url)
+        return publish(specs, directory, settings.feeds_base_url, fingerprint)
 
     # -- listing ------------------------------------------------------------------------------
 

@@ -538,6 +538,12 @@ class Store:
         found = self._with_matches(rows)
         return found[0] if found else None
 
+    def fingerprint(self) -> str:
+        """Changes whenever anything a feed shows may have changed."""
+        row = self._read("SELECT COUNT(*), MAX(id), MAX(updated_at) FROM items")[0]
+        matched = self._read("SELECT COUNT(*), MAX(item_id) FROM matches")[0]
+        return f"{row[0]}:{row[1]}:{row[2]}:{matched[0]}:{matched[1]}"
+
     def counts(self) -> dict[str, int]:
         """How many statements and matched statements are stored."""
         total = self._read("SELECT COUNT(*) FROM items")[0][0]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -25,43 +26,61 @@ def canonical_url(url: str, host_aliases: dict[str, str] | None = None) -> str:
 
     Scheme and host case, host aliases (cy.ico.org.uk is ico.org.uk), default ports, a
     trailing slash, tracking parameters, parameter order and the fragment do not matter."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().rstrip(".")
-    host = (host_aliases or {}).get(host, host)
-    netloc = host
-    if parts.port and parts.port not in (80, 443):
-        netloc = f"{host}:{parts.port}"
-    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    return _canonical(urlsplit(url.strip()), host_aliases or {})
+
+
+def _canonical(parts: SplitResult, host_aliases: dict[str, str]) -> str:
+    host, _, port = parts.netloc.rpartition("@")[2].lower().partition(":")
+    host = host.rstrip(".")
+    host = host_aliases.get(host, host)
+    netloc = f"{host}:{port}" if port and port not in ("80", "443") else host
+    path = parts.path or "/"
+    if "//" in path:
+        path = re.sub(r"/{2,}", "/", path)
     if len(path) > 1:
         path = path.rstrip("/")
-    query = urlencode(sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS
-    ))
+    query = ""
+    if parts.query:
+        query = urlencode(sorted(
+            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k.lower() not in TRACKING_PARAMS
+        ))
     return urlunsplit(("https", netloc, path, query, ""))
 
 
 def resolve_link(base: str, href: str) -> str:
     """An absolute link, from a relative or absolute href."""
-    return urljoin(base, href.strip())
+    href = href.strip()
+    if href.startswith(("https://", "http://")):
+        return href
+    if href.startswith("/") and not href.startswith("//"):
+        parts = urlsplit(base)
+        return f"{parts.scheme}://{parts.netloc}{href}"
+    return urljoin(base, href)
 
 
-def host_allowed(url: str, source: Source) -> bool:
-    """True when `url` points at one of the source's own hosts (scheme http(s) only)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return False
-    host = (parts.hostname or "").lower()
-    own = {h.lower() for h in source.hosts}
-    return host in own or any(host == f"www.{h}" or f"www.{host}" == h for h in own)
+class LinkRules:
+    """Which links a source accepts (its own hosts, under its prefixes) and their identity:
+    worked out once per page, applied to every item on it."""
 
+    def __init__(self, source: Source) -> None:
+        own = {h.lower() for h in source.hosts if h}
+        self.hosts = frozenset(own | {f"www.{h}" for h in own} |
+                               {h.removeprefix("www.") for h in own})
+        self.prefixes = source.url_prefixes
+        self.aliases = dict(source.host_aliases)
 
-def under_prefixes(url: str, prefixes: tuple[str, ...]) -> bool:
-    """True when no prefixes are set, or the URL's path starts with one of them."""
-    if not prefixes:
-        return True
-    path = urlsplit(url).path
-    return any(path.startswith(p) for p in prefixes)
+    def check(self, url: str) -> tuple[str | None, str]:
+        """(canonical key, "") for an accepted link; (None, why) for one that is not."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return None, "other-site"
+        host = parts.netloc.rpartition("@")[2].lower().partition(":")[0]
+        if host not in self.hosts:
+            return None, "other-site"
+        if self.prefixes and not any(parts.path.startswith(p) for p in self.prefixes):
+            return None, "outside"
+        return _canonical(parts, self.aliases), ""
 
 
 def collapse(text: str | None) -> str:
@@ -128,10 +147,9 @@ def parse_stated_date(text: str | None, fmt: str | None = None, regex: str | Non
         text = found.group("date") if "date" in found.re.groupindex else found.group(found.lastindex or 0)
         text = text.strip()
     if fmt:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            pass
+        stated = _strptime(text, fmt)
+        if stated is not None:
+            return stated
     iso = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
     if iso:
         return _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
@@ -142,6 +160,15 @@ def parse_stated_date(text: str | None, fmt: str | None = None, regex: str | Non
             year += 2000 if year < 70 else 1900
         return _safe_date(year, _MONTHS[rfc.group(2).lower()], int(rfc.group(1)))
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _strptime(text: str, fmt: str) -> date | None:
+    """strptime is slow and listings repeat their dates: remember the answers."""
+    try:
+        return datetime.strptime(text, fmt).date()
+    except ValueError:
+        return None
 
 
 def date_from_url(url: str, pattern: str | None) -> date | None:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import feedparser
-
 from monitor.config import FeedSource
 from monitor.errors import ExtractError
 from monitor.extract.common import (
-    canonical_url,
+    LinkRules,
     date_from_url,
-    host_allowed,
     html_to_text,
     parse_stated_date,
     resolve_link,
-    under_prefixes,
 )
 from monitor.model import ListedItem, ListingPage
 
@@ -23,10 +19,13 @@ from monitor.model import ListedItem, ListingPage
 def extract_feed(source: FeedSource, body: bytes, page_url: str) -> ListingPage:
     """Every entry of a feed. Relative links (OPC's) resolve against the feed's URL; dates
     with two-digit years are read as days."""
+    import feedparser  # imported when a feed changed, not at every start (it is slow to load)
+
     parsed: Any = feedparser.parse(body, response_headers={"content-location": page_url})
     if not parsed.get("version") and not parsed.entries:
         problem = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise ExtractError(f"the response is not a feed: {problem}")
+    rules = LinkRules(source)
     items: list[ListedItem] = []
     warnings: list[str] = []
     for entry in parsed.entries:
@@ -35,15 +34,15 @@ def extract_feed(source: FeedSource, body: bytes, page_url: str) -> ListingPage:
             warnings.append("an entry has no link")
             continue
         url = resolve_link(page_url, href)
-        if not host_allowed(url, source):
-            warnings.append(f"dropped a link to another site: {url}")
-            continue
-        if not under_prefixes(url, source.url_prefixes):
+        key, why = rules.check(url)
+        if key is None:
+            if why == "other-site":
+                warnings.append(f"dropped a link to another site: {url}")
             continue
         raw_date = entry.get("published") or entry.get("updated")
         items.append(ListedItem(
             source_id=source.id,
-            key=canonical_url(url, source.host_aliases),
+            key=key,
             url=url,
             title=html_to_text(entry.get("title", "")) or url,
             summary=html_to_text(entry.get("summary", "")),

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.config import HtmlSource
 from monitor.extract.common import (
-    canonical_url,
+    LinkRules,
     collapse,
     date_from_url,
     decode_html,
-    host_allowed,
     parse_stated_date,
     resolve_link,
-    under_prefixes,
 )
 from monitor.model import ListedItem, ListingPage
 
@@ -29,9 +27,11 @@ def extract_html_listing(
     tree = LexborHTMLParser(decode_html(body, content_type))
     items: list[ListedItem] = []
     warnings: list[str] = []
+    rules = LinkRules(source)
+    same_node = (source.link or source.title) == source.title
     for node in tree.css(source.item):
         title_node = node.css_first(source.title)
-        link_node = node.css_first(source.link or source.title)
+        link_node = title_node if same_node else node.css_first(source.link or source.title)
         title = collapse(title_node.text(separator=" ")) if title_node else ""
         href = (link_node.attributes.get(source.link_attr) or "") if link_node else ""
         if not href:
@@ -40,17 +40,17 @@ def extract_html_listing(
         url = resolve_link(page_url, href)
         if source.unwrap_param:
             url = _unwrap(url, source.unwrap_param) or url
-        if not host_allowed(url, source):
-            warnings.append(f"dropped a link to another site: {url}")
-            continue
-        if not under_prefixes(url, source.url_prefixes):
+        key, why = rules.check(url)
+        if key is None:
+            if why == "other-site":
+                warnings.append(f"dropped a link to another site: {url}")
             continue
         if not title:
             warnings.append(f"an item has no title: {url}")
             title = url
         items.append(ListedItem(
             source_id=source.id,
-            key=canonical_url(url, source.host_aliases),
+            key=key,
             url=url,
             title=title,
             summary=_text(node, source.summary),
@@ -63,8 +63,12 @@ def extract_html_listing(
 
 def _unwrap(url: str, param: str) -> str | None:
     """The target of a click-tracking redirect (OAIC's Funnelback `/s/redirect?url=...`)."""
-    values = parse_qs(urlsplit(url).query).get(param)
-    return values[0] if values else None
+    query = urlsplit(url).query
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if unquote_plus(name) == param:
+            return unquote_plus(value)
+    return None
 
 
 def _text(node: LexborNode, selector: str | None) -> str:

@@ -8,13 +8,11 @@ from typing import Any
 from monitor.config import JsonSource
 from monitor.errors import ExtractError
 from monitor.extract.common import (
-    canonical_url,
+    LinkRules,
     date_from_url,
-    host_allowed,
     html_to_text,
     parse_stated_date,
     resolve_link,
-    under_prefixes,
 )
 from monitor.model import ListedItem, ListingPage
 
@@ -29,6 +27,7 @@ def extract_json_listing(source: JsonSource, body: bytes, page_url: str) -> List
     rows = field(document, source.items_path)
     if not isinstance(rows, list):
         raise ExtractError(f"no list at {source.items_path!r} in the JSON response")
+    rules = LinkRules(source)
     items: list[ListedItem] = []
     warnings: list[str] = []
     for row in rows:
@@ -37,10 +36,10 @@ def extract_json_listing(source: JsonSource, body: bytes, page_url: str) -> List
             warnings.append("a row has no link")
             continue
         url = resolve_link(page_url, href)
-        if not host_allowed(url, source):
-            warnings.append(f"dropped a link to another site: {url}")
-            continue
-        if not under_prefixes(url, source.url_prefixes):
+        key, why = rules.check(url)
+        if key is None:
+            if why == "other-site":
+                warnings.append(f"dropped a link to another site: {url}")
             continue
         title = html_to_text(str(field(row, source.title_path) or ""))
         summary = html_to_text(str(field(row, source.summary_path) or "")) if source.summary_path else ""
@@ -49,7 +48,7 @@ def extract_json_listing(source: JsonSource, body: bytes, page_url: str) -> List
                                    source.date_regex)
         items.append(ListedItem(
             source_id=source.id,
-            key=canonical_url(url, source.host_aliases),
+            key=key,
             url=url,
             title=title or url,
             summary=summary,

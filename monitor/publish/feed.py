@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
-
-from feedgen.feed import FeedGenerator
 
 from monitor import PROJECT_URL, __version__
 from monitor.model import StoredItem
@@ -45,6 +44,8 @@ def xml_safe(text: str) -> str:
 
 def render(spec: FeedSpec, base_url: str) -> tuple[bytes, bytes]:
     """The Atom and RSS documents of a feed."""
+    from feedgen.feed import FeedGenerator  # loaded only when a feed is actually rendered
+
     atom_url = urljoin(base_url, f"{spec.stem}.atom")
     rss_url = urljoin(base_url, f"{spec.stem}.rss")
     updated = max((i.updated for i in spec.items), default=EPOCH)
@@ -67,7 +68,7 @@ def render(spec: FeedSpec, base_url: str) -> tuple[bytes, bytes]:
     return results[0], results[1]
 
 
-def _entry(gen: FeedGenerator, item: StoredItem) -> None:
+def _entry(gen: Any, item: StoredItem) -> None:
     entry = gen.add_entry(order="append")
     entry.guid(item.key, permalink=False)
     entry.title(xml_safe(item.title) or item.url)
@@ -116,8 +117,19 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def publish(specs: Sequence[FeedSpec], directory: Path, base_url: str) -> list[Path]:
+def up_to_date(directory: Path, stems: Sequence[str], fingerprint: str) -> bool:
+    """True when the feeds on disk were built from exactly this `fingerprint` (the store's
+    state, the feed settings and regmon's version): then there is nothing to render, and a
+    steady poll does not pay for feedgen."""
+    marker = directory / ".built-from"
+    return marker.is_file() and marker.read_text() == fingerprint and all(
+        (directory / f"{stem}{suffix}").is_file() for stem in stems for suffix in (".atom", ".rss"))
+
+
+def publish(specs: Sequence[FeedSpec], directory: Path, base_url: str,
+            fingerprint: str = "") -> list[Path]:
     """Write every feed's Atom and RSS file under `directory`; returns the files rewritten."""
+    marker = directory / ".built-from"
     written = []
     for spec in specs:
         atom, rss = render(spec, base_url)
@@ -125,4 +137,6 @@ def publish(specs: Sequence[FeedSpec], directory: Path, base_url: str) -> list[P
             path = directory / f"{spec.stem}{suffix}"
             if write_if_changed(path, data):
                 written.append(path)
+    if fingerprint:
+        write_if_changed(marker, fingerprint.encode())
     return written

@@ -170,16 +170,24 @@ class Notifier:
         self.settings = settings
         self.secrets = secrets
         self.redactor = Redactor(secrets)
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(10.0), follow_redirects=False, transport=transport,
-            headers={"User-Agent": f"regmon/{__version__} (+{PROJECT_URL})"})
+        self._transport = transport
+        self._http: httpx.Client | None = None  # made on the first post: most runs send none
         self._last_post: dict[str, float] = {}
         self.raised: list[tuple[str, str]] = []  # (kind, message) of this run's alerts
         self._draining = threading.Lock()  # one drain at a time: no row is sent twice
 
     def close(self) -> None:
         """Release connections."""
-        self._client.close()
+        if self._http is not None:
+            self._http.close()
+
+    @property
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(
+                timeout=httpx.Timeout(10.0), follow_redirects=False, transport=self._transport,
+                headers={"User-Agent": f"regmon/{__version__} (+{PROJECT_URL})"})
+        return self._http
 
     @property
     def channels(self) -> tuple[str, ...]:

@@ -1,0 +1,443 @@
+"""regmon's benchmarks, side by side with urlwatch, in one command:
+
+    python bench/run.py            # everything (several minutes)
+    python bench/run.py --quick    # fewer sites and polls (about a minute)
+
+Loopback sites in the three real shapes (bench/sites.py) serve listing pages and articles of
+realistic size from a child process. Politeness delays are set to zero for these sites: they
+are ours, on this machine. Prints a table per question and ends with one headline line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.sites import BenchSites
+from monitor.clock import SystemClock
+from monitor.config import load_config
+from monitor.extract import extract_article, extract_listing
+from monitor.match import CompiledWatchlist
+from monitor.model import ListedItem, Match, MatchResult
+from monitor.pipeline import Monitor, page_request
+from monitor.store import PollResult, Store
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+URLWATCH_VERSION = "2.29"
+
+
+@dataclass
+class Run:
+    """One measured process or poll."""
+
+    wall: float
+    cpu: float
+    requests: int = 0
+    bytes: int = 0
+    rss_mb: float = 0.0
+
+
+def _stats(base: str) -> dict[str, int]:
+    return dict(httpx.get(base + "/_control/stats").json())
+
+
+def _reset(base: str) -> None:
+    httpx.get(base + "/_control/reset")
+
+
+def _process(command: list[str], env: dict[str, str] | None = None,
+             cwd: Path | None = None) -> Run:
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    return Run(wall, usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024)
+
+
+def _served(base: str, run: Callable[[], Run]) -> Run:
+    _reset(base)
+    result = run()
+    stats = _stats(base)
+    result.requests, result.bytes = stats["requests"], stats["bytes"]
+    return result
+
+
+class Setup:
+    """A config directory and a state directory for one set of bench sites."""
+
+    def __init__(self, root: Path, name: str, sites: BenchSites) -> None:
+        self.dir = root / name
+        self.etc = self.dir / "etc"
+        self.state = self.dir / "state"
+        self.etc.mkdir(parents=True)
+        self.config = self.etc / "sources.toml"
+        self.config.write_text(sites.config)
+        shutil.copy(REPO / "watchlist.toml", self.etc / "watchlist.toml")
+        self.sites = sites
+
+    def once(self) -> Run:
+        return _served(self.sites.base, lambda: _process(
+            [PYTHON, "-m", "monitor", "once", "--config", str(self.config),
+             "--state-dir", str(self.state)], env=_env()))
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGMON_")}
+    env["PYTHONPATH"] = str(REPO)
+    env["NO_PROXY"] = "127.0.0.1"
+    return env
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  " + "  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+
+
+# -- 1. one poll, per source ------------------------------------------------------------------
+
+def per_source(root: Path) -> dict[str, dict[str, Run]]:
+    sites = BenchSites(3)
+    setup = Setup(root, "per-source", sites)
+    monitor = Monitor(load_config(setup.config), setup.state, SystemClock())
+    phases: dict[str, dict[str, Run]] = {}
+    try:
+        for phase in ("first", "steady", "one new"):
+            if phase == "one new":
+                httpx.get(sites.base + "/_control/new")
+            phases[phase] = {}
+            for source in monitor.config.sources:
+                def poll(source=source) -> Run:  # type: ignore[no-untyped-def]
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    monitor.poll(source)
+                    return Run(time.perf_counter() - wall, time.process_time() - cpu)
+                phases[phase][source.id] = _served(sites.base, poll)
+    finally:
+        monitor.close()
+        sites.close()
+    rows = [[phase, sid, f"{r.wall * 1000:.0f}", f"{r.cpu * 1000:.0f}", str(r.requests),
+             f"{r.bytes / 1024:.1f}"] for phase, runs in phases.items() for sid, r in runs.items()]
+    table("1. One poll, per source (in-process; wall and CPU in ms, KB on the wire, gzip)",
+          ["poll", "source", "wall", "CPU", "requests", "KB"], rows)
+    return phases
+
+
+# -- 2. side by side with urlwatch -------------------------------------------------------------
+
+def urlwatch_env(root: Path) -> Path | None:
+    venv = REPO / "bench" / ".venv-urlwatch"
+    program = venv / "bin" / "urlwatch"
+    if not program.exists():
+        print(f"\n(installing urlwatch {URLWATCH_VERSION} into {venv} ...)", flush=True)
+        subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True)
+        done = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet",
+                               f"urlwatch=={URLWATCH_VERSION}", "html2text"],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"urlwatch could not be installed: {done.stderr.strip()[-300:]}")
+            return None
+    return program
+
+
+def urlwatch_jobs(sites: BenchSites) -> str:
+    """The nearest urlwatch equivalent: a job per listing, a css filter and html2text (the
+    ICO's JSON API gets format-json: css cannot read JSON)."""
+    config = sites.config
+    jobs = []
+    for block in config.split("[[sources]]")[1:]:
+        url = next(line.split('"')[1] for line in block.splitlines() if line.startswith("url = "))
+        name = next(line.split('"')[1] for line in block.splitlines() if line.startswith("id = "))
+        if 'kind = "html"' in block:
+            item = next(line.split('"')[1] for line in block.splitlines()
+                        if line.startswith("item = "))
+            jobs.append({"name": name, "url": url,
+                         "filter": [{"css": item}, "html2text"]})
+        elif 'kind = "json"' in block:
+            jobs.append({"name": name, "url": url, "method": "POST",
+                         "data": json.dumps({"filters": [], "pageNumber": 1, "order": "newest",
+                                             "rootPageId": 2816}),
+                         "headers": {"Content-Type": "application/json"},
+                         "filter": ["format-json"]})
+        else:
+            jobs.append({"name": name, "url": url,
+                         "filter": [{"css": {"selector": "item", "method": "xml"}}, "html2text"]})
+    return "\n---\n".join(json.dumps(job) for job in jobs) + "\n"
+
+
+def versus_urlwatch(root: Path) -> dict[str, dict[str, Run]]:
+    program = urlwatch_env(root)
+    results: dict[str, dict[str, Run]] = {"regmon": {}, "urlwatch": {}}
+    sites = BenchSites(3)
+    setup = Setup(root, "versus-regmon", sites)
+    try:
+        results["regmon"]["startup"] = _process([PYTHON, "-m", "monitor", "--version"],
+                                                env=_env())
+        results["regmon"]["first"] = setup.once()
+        results["regmon"]["steady"] = setup.once()
+        httpx.get(sites.base + "/_control/new")
+        results["regmon"]["one new"] = setup.once()
+    finally:
+        sites.close()
+    if program is not None:
+        sites = BenchSites(3)
+        work = root / "versus-urlwatch"
+        work.mkdir()
+        (work / "urls.yaml").write_text(urlwatch_jobs(sites))
+        (work / "urlwatch.yaml").write_text(json.dumps({"report": {"stdout": {"enabled": False}},
+                                                        "display": {"new": False}}))
+        command = [str(program), "--urls", str(work / "urls.yaml"), "--config",
+                   str(work / "urlwatch.yaml"), "--cache", str(work / "cache.db")]
+        env = {**_env(), "HOME": str(work)}
+        try:
+            results["urlwatch"]["startup"] = _process([str(program), "--version"], env=env)
+            for phase in ("first", "steady", "one new"):
+                if phase == "one new":
+                    httpx.get(sites.base + "/_control/new")
+                results["urlwatch"][phase] = _served(
+                    sites.base, lambda: _process(command, env=env, cwd=work))
+        finally:
+            sites.close()
+    rows = []
+    for tool, runs in results.items():
+        for phase, r in runs.items():
+            rows.append([tool, phase, f"{r.wall:.2f}", f"{r.cpu:.2f}", str(r.requests),
+                         f"{r.bytes / 1024:.1f}", f"{r.rss_mb:.0f}"])
+    table("2. A whole run, as cron starts it, side by side with urlwatch "
+          f"{URLWATCH_VERSION} (3 sources; s, s, KB, MB)",
+          ["tool", "run", "wall", "CPU", "requests", "KB", "peak RSS"], rows)
+    print("  urlwatch reads the listings only (it has no notion of an article); regmon also "
+          "reads each new statement's page once.")
+    return results
+
+
+# -- 3. scale ----------------------------------------------------------------------------------
+
+def scale(root: Path, counts: list[int]) -> dict[int, dict[str, Run]]:
+    results: dict[int, dict[str, Run]] = {}
+    for count in counts:
+        sites = BenchSites(count)
+        setup = Setup(root, f"scale-{count}", sites)
+        try:
+            results[count] = {"first": setup.once(), "steady": setup.once()}
+        finally:
+            sites.close()
+    rows = []
+    for count, runs in results.items():
+        for phase, r in runs.items():
+            rows.append([str(count), phase, f"{r.wall:.1f}", f"{r.cpu / count * 1000:.1f}",
+                         f"{r.bytes / count / 1024:.1f}", f"{r.requests / count:.1f}",
+                         f"{r.rss_mb:.0f}"])
+    table("3. Scale: a whole `regmon once` over N sources (per source: CPU ms, KB, requests)",
+          ["sources", "run", "wall s", "CPU/src", "KB/src", "req/src", "peak RSS MB"], rows)
+    return results
+
+
+# -- 4. history --------------------------------------------------------------------------------
+
+def history(root: Path, statements: int) -> dict[str, float]:
+    sites = BenchSites(3)
+    setup = Setup(root, "history", sites)
+    try:
+        setup.once()
+        store = Store(setup.state / "regmon.sqlite3", SystemClock())
+        try:
+            match = MatchResult((Match("Clearview AI", "Clearview AI", "bench", "…", "body"),))
+            nothing = MatchResult()
+            started = time.perf_counter()
+            batch = []
+            for n in range(statements):
+                day = date(2020, 1, 1) + timedelta(days=n % 2400)
+                batch.append((ListedItem("history", f"https://example.invalid/s/{n}",
+                                         f"https://example.invalid/s/{n}", f"Old statement {n}",
+                                         "Summary.", day), match if n % 10 == 0 else nothing))
+                if len(batch) == 10_000:
+                    store.record_poll(PollResult("history", "TEST", "UTC", batch, {}, 0))
+                    batch = []
+            if batch:
+                store.record_poll(PollResult("history", "TEST", "UTC", batch, {}, 0))
+            fill = time.perf_counter() - started
+        finally:
+            store.close()
+        steady = setup.once()
+        monitor = Monitor(load_config(setup.config), setup.state, SystemClock())
+        try:
+            rebuilds = []
+            for _ in range(3):
+                started = time.perf_counter()
+                monitor.publish_feeds()
+                rebuilds.append(time.perf_counter() - started)
+        finally:
+            monitor.close()
+    finally:
+        sites.close()
+    results = {"fill": fill, "steady wall": steady.wall, "steady cpu": steady.cpu,
+               "rebuild": min(rebuilds)}
+    table(f"4. History: a store with {statements:,} statements (seconds)",
+          ["what", "time"], [["filling the store (generated)", f"{fill:.1f}"],
+                             ["steady `regmon once`, wall", f"{steady.wall:.2f}"],
+                             ["steady `regmon once`, CPU", f"{steady.cpu:.2f}"],
+                             ["feed rebuild (best of 3)", f"{min(rebuilds):.3f}"]])
+    return results
+
+
+# -- 5. endurance ------------------------------------------------------------------------------
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def endurance(root: Path, polls: int) -> dict[str, float]:
+    sites = BenchSites(3)
+    setup = Setup(root, "endurance", sites)
+    text = setup.config.read_text().replace('kind = "', 'interval_minutes = 0.004\nkind = "')
+    text = text.replace("retries = 0\n", "retries = 0\nstartup_spread_seconds = 0.0\n")
+    setup.config.write_text(text)
+    daemon = subprocess.Popen([PYTHON, "-m", "monitor", "run", "--config", str(setup.config),
+                               "--state-dir", str(setup.state)], env=_env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def done() -> int:
+        try:
+            store = Store(setup.state / "regmon.sqlite3", SystemClock())
+        except Exception:
+            return 0
+        try:
+            return sum(store.source_state(s).polls for s in ("oaic-media-0", "ico-news-1",
+                                                              "opc-news-2"))
+        finally:
+            store.close()
+
+    samples: list[tuple[int, float]] = []
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline:
+            count = done()
+            samples.append((count, _rss_mb(daemon.pid)))
+            if count >= polls:
+                break
+            time.sleep(0.5)
+    finally:
+        daemon.terminate()
+        daemon.wait(20)
+        sites.close()
+    start = next((rss for count, rss in samples if count >= min(30, polls // 5)), samples[0][1])
+    end = samples[-1][1]
+    growth = (end - start) / start * 100 if start else 0.0
+    table(f"5. Endurance: the daemon through {samples[-1][0]} fast polls (RSS, MB)",
+          ["after", "RSS"], [[f"{min(30, polls // 5)} polls (warm)", f"{start:.1f}"],
+                             [f"{samples[-1][0]} polls", f"{end:.1f}"],
+                             ["growth", f"{growth:+.1f}%"]])
+    return {"start": start, "end": end, "growth": growth, "polls": samples[-1][0]}
+
+
+# -- 6. CPU per page against the bare parse ------------------------------------------------------
+
+def per_page(root: Path) -> dict[str, float]:
+    from selectolax.lexbor import LexborHTMLParser
+
+    sites = BenchSites(3)
+    setup = Setup(root, "per-page", sites)
+    config = load_config(setup.config)
+    matcher = CompiledWatchlist(config.watchlist)
+    pages = []
+    try:
+        for source in config.sources:
+            if source.kind != "html":
+                continue
+            url, _ = page_request(source, 0)
+            listing = httpx.get(url).content
+            items = extract_listing(source, listing, url).items
+            article = httpx.get(items[0].url).content
+            pages.append(("listing", source, listing, url))
+            pages.append(("article", source, article, items[0].url))
+    finally:
+        sites.close()
+
+    def best(work: Callable[[], object], repeat: int = 30) -> float:
+        times = []
+        for _ in range(repeat):
+            started = time.process_time()
+            work()
+            times.append(time.process_time() - started)
+        return min(times)
+
+    rows, ratios = [], {}
+    for kind, source, body, url in pages:
+        bare = best(lambda body=body: LexborHTMLParser(body))
+        if kind == "listing":
+            ours = best(lambda body=body, url=url, source=source:
+                        extract_listing(source, body, url))
+        else:
+            def process(body=body, source=source) -> None:  # type: ignore[no-untyped-def]
+                text, _ = extract_article(body, "", source.article_body, source.article_strip)
+                matcher.match("Title", "", text)
+            ours = best(process)
+        ratios[kind] = ours / bare
+        rows.append([kind, f"{len(body) / 1024:.0f}", f"{bare * 1000:.2f}", f"{ours * 1000:.2f}",
+                     f"{ours / bare:.2f}x"])
+    table("6. CPU per page against selectolax's bare parse (ms, best of 30)",
+          ["page", "KB", "bare parse", "regmon", "ratio"], rows)
+    print("  regmon's figure: decoding, parsing, the selectors and fallbacks, and for articles "
+          "the text extraction and the watchlist match.")
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer sites and polls (~1 min)")
+    args = parser.parse_args()
+    quick = args.quick
+    print(f"regmon benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs; "
+          "politeness delays are zero for these loopback sites (they are ours).")
+    root = Path(tempfile.mkdtemp(prefix="regmon-bench-"))
+    try:
+        phases = per_source(root)
+        versus = versus_urlwatch(root)
+        counts = [3, 30] if quick else [3, 30, 300]
+        sized = scale(root, counts)
+        hist = history(root, 20_000 if quick else 100_000)
+        endure = endurance(root, 100 if quick else 500)
+        pages = per_page(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    first = sum(r.bytes for r in phases["first"].values())
+    steady = sum(r.bytes for r in phases["steady"].values())
+    saved = (1 - steady / first) * 100 if first else 0.0
+    ours = versus["regmon"]["steady"].cpu / 3
+    theirs = versus["urlwatch"]["steady"].cpu / 3 if "steady" in versus["urlwatch"] else float("nan")
+    biggest = max(sized)
+    print("\nHeadline: steady poll moves {:.1f}% fewer bytes than the first; steady CPU per source "
+          "{:.0f} ms for regmon vs {:.0f} ms for urlwatch ({:.2f}x); per-page processing {:.1f}x "
+          "(listing) and {:.1f}x (article) the bare parse; peak RSS {:.0f} MB at {} sources; RSS "
+          "{:+.1f}% over {} polls; feed rebuild {:.3f} s with {:,} statements.".format(
+              saved, ours * 1000, theirs * 1000, ours / theirs, pages["listing"],
+              pages["article"], sized[biggest]["first"].rss_mb, biggest, endure["growth"],
+              int(endure["polls"]), hist["rebuild"], 20_000 if quick else 100_000))
+    _ = resource  # (kept for readers comparing with ru_maxrss above)
+
+
+if __name__ == "__main__":
+    main()
