@@ -7,6 +7,7 @@ Secrets (webhook URLs, signing keys) are not configuration: they come from the e
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -79,14 +80,21 @@ def _check_regex(value: str | None) -> str | None:
 
 
 def _check_selector(value: str | None) -> str | None:
-    if value is not None:
-        from selectolax.lexbor import LexborHTMLParser
-
-        try:
-            LexborHTMLParser("<p></p>").css(value)
-        except Exception as exc:  # selectolax raises plain exceptions for bad selectors
-            raise ValueError(f"not a valid CSS selector: {value!r}") from exc
+    if value is not None and not _selector_ok(value):
+        raise ValueError(f"not a valid CSS selector: {value!r}")
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _selector_ok(selector: str) -> bool:
+    """Whether lexbor can parse `selector` (asked once per distinct selector)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except Exception:  # selectolax raises plain exceptions for bad selectors
+        return False
+    return True
 
 
 class _SourceBase(_Strict):

@@ -87,7 +87,7 @@ class Fetcher:
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout_seconds),
             follow_redirects=False,
-            transport=transport,
+            transport=transport,  # None: httpx's own, which honours the proxy environment
         )
         self._lock = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
