@@ -5,12 +5,13 @@ usage, 75 another regmon holds the lock)."""
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from monitor import __version__
@@ -102,6 +103,19 @@ def _parser() -> argparse.ArgumentParser:
     notify_test = commands.add_parser("notify-test", parents=[common],
                                       help="send a test message to every configured channel")
     notify_test.set_defaults(handler=cmd_notify_test)
+
+    show = commands.add_parser("show", parents=[common],
+                               help="everything kept about one statement (its evidence)")
+    show.add_argument("id", type=int, help="the statement's id (see `regmon export`)")
+    show.set_defaults(handler=cmd_show)
+
+    export = commands.add_parser("export", parents=[common],
+                                 help="the matched statements, for a spreadsheet or a script")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--company", help="only statements naming this company")
+    export.add_argument("--since", type=_date, help="only statements published on or after "
+                        "this day (YYYY-MM-DD)")
+    export.set_defaults(handler=cmd_export)
 
     feed = commands.add_parser("feed", parents=[common], help="rebuild the feeds from the store")
     feed.set_defaults(handler=cmd_feed)
@@ -346,6 +360,95 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     for channel, ok, words in results:
         print(f"{channel}: {'ok' if ok else 'FAILED'}: {words}")
     return EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2020-01-31") from None
+
+
+EXPORT_FIELDS = ("id", "url", "title", "regulator", "source", "published", "timezone",
+                 "first_seen", "updated", "companies", "snippets")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the matched statements as CSV or JSON on standard output."""
+    from monitor.store import Store
+
+    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    try:
+        items = store.matched_items(10_000_000, company=args.company)
+    finally:
+        store.close()
+    rows = []
+    for item in reversed(items):  # oldest first: a history reads forwards
+        stated = item.published.date() if item.published else None
+        if args.since and (stated or item.first_seen.date()) < args.since:
+            continue
+        rows.append({
+            "id": item.id, "url": item.url, "title": item.title, "regulator": item.regulator,
+            "source": item.source_id, "published": stated.isoformat() if stated else None,
+            "timezone": str(item.published.tzinfo) if item.published else None,
+            "first_seen": item.first_seen.isoformat(), "updated": item.updated.isoformat(),
+            "companies": list(item.companies), "snippets": list(item.snippets)})
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return EXIT_OK
+    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "companies": "; ".join(row["companies"]),  # type: ignore[arg-type]
+                         "snippets": " | ".join(row["snippets"])})  # type: ignore[arg-type]
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print everything kept about one statement."""
+    from monitor.store import Store
+
+    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    try:
+        found = store.evidence(args.id)
+    finally:
+        store.close()
+    if found is None:
+        print(f"regmon: no statement with id {args.id}", file=sys.stderr)
+        return EXIT_FAILED
+    item = found.item
+    stated = (f"{item.published:%Y-%m-%d} ({found.timezone})" if item.published
+              else "not stated")
+    lines = [
+        f"#{item.id}  {item.title}",
+        f"  regulator:      {item.regulator} (source {item.source_id})",
+        f"  link:           {item.url}",
+        f"  final URL:      {found.final_url or '-'}",
+        f"  published:      {stated}   (as the regulator states it)",
+        f"  first seen:     {item.first_seen:%Y-%m-%d %H:%M:%S} UTC"
+        + ("" if item.is_new else "   (history: recorded by the first poll, not announced)"),
+        f"  last modified:  {item.updated:%Y-%m-%d %H:%M:%S} UTC",
+        "  page read:      " + (f"{found.body_fetched_at:%Y-%m-%d %H:%M:%S} UTC"
+                                 if found.body_fetched_at else found.body_state),
+        f"  validators:     ETag {found.etag or '-'}; Last-Modified {found.last_modified or '-'}",
+        f"  content hash:   sha256:{found.content_hash}" if found.content_hash
+        else "  content hash:   -",
+    ]
+    if found.matches:
+        lines.append("  matched:")
+        for company, alias, rule, snippet, field in found.matches:
+            lines.append(f"    + {company} ('{alias}' in the {field}): {rule}")
+            lines.append(f"      “{snippet}”")
+    for rejection in found.rejections:
+        lines.append(f"    - {rejection['company']} ('{rejection['alias']}'): not counted, "
+                     f"{rejection['reason']}")
+    if item.summary:
+        lines += ["  summary:", f"    {item.summary}"]
+    if found.body:
+        lines += ["  text:", *(f"    {line}" for line in found.body.splitlines())]
+    print("\n".join(lines))
+    return EXIT_OK
 
 
 def cmd_feed(args: argparse.Namespace) -> int:

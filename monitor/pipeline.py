@@ -22,7 +22,7 @@ from monitor.extract import extract_article, extract_listing
 from monitor.fetch import Fetcher
 from monitor.match import CompiledWatchlist
 from monitor.model import ListedItem, SourceReport, Validators
-from monitor.publish.feed import FeedSpec, publish, up_to_date
+from monitor.publish.feed import FeedSpec, publish, slug, up_to_date
 from monitor.publish.notify import DeliveryReport, Notifier, Secrets
 from monitor.store import PollResult, Store
 
@@ -176,18 +176,28 @@ class Monitor:
     def _publish(self, force: bool) -> list[Path]:
         settings = self.config.settings
         directory = self.state_dir / "feeds"
-        stems = ["all", "topic"] if settings.topic_feed else ["all"]
+        companies, regulators = self.store.feed_groups()
+        stems = ["all", *(["topic"] if settings.topic_feed else []),
+                 *(f"company/{slug(c)}" for c in companies),
+                 *(f"regulator/{slug(r)}" for r in regulators)]
         fingerprint = f"{__version__}|{self.store.fingerprint()}|{settings.model_dump_json()}"
         if not force and up_to_date(directory, stems, fingerprint):
             return []
+        size = settings.feed_size
         specs = [FeedSpec("all", "regmon: regulators on facial-recognition companies",
                           "Statements by privacy regulators that name facial-recognition "
-                          "companies", self.store.matched_items(settings.feed_size))]
+                          "companies", self.store.matched_items(size))]
         if settings.topic_feed:
             specs.append(FeedSpec("topic", "regmon: facial recognition, no company named",
                                   "Regulators' statements about facial recognition that name "
                                   "no watched company",
-                                  self.store.matched_items(settings.feed_size, topic_only=True)))
+                                  self.store.matched_items(size, topic_only=True)))
+        specs += [FeedSpec(f"company/{slug(c)}", f"regmon: {c}",
+                           f"Privacy regulators' statements that name {c}",
+                           self.store.matched_items(size, company=c)) for c in companies]
+        specs += [FeedSpec(f"regulator/{slug(r)}", f"regmon: {r}",
+                           f"Statements by {r} that name facial-recognition companies",
+                           self.store.matched_items(size, regulator=r)) for r in regulators]
         return publish(specs, directory, settings.feeds_base_url, fingerprint)
 
     # -- listing ------------------------------------------------------------------------------
@@ -292,7 +302,7 @@ class Monitor:
             received += response.bytes_received
             result = self.matcher.match(item.title, item.summary, text)
             self.store.save_body(item.id, text, found_by, response.final_url, result,
-                                 self.notifier.channels)
+                                 self.notifier.channels, response.validators)
         return requests, received
 
     def _failed(self, source: Source, error: Exception, health_before: str) -> SourceReport:

@@ -7,6 +7,7 @@ StoreError here. Every timestamp is stored as ISO 8601 UTC text.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -121,6 +122,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sources ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sources ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: evidence: when the statement's page was read, its validators, the text's hash
+    """
+    ALTER TABLE items ADD COLUMN body_fetched_at TEXT;
+    ALTER TABLE items ADD COLUMN body_etag TEXT;
+    ALTER TABLE items ADD COLUMN body_last_modified TEXT;
+    ALTER TABLE items ADD COLUMN content_hash TEXT;
+    """,
 )
 
 
@@ -183,6 +191,23 @@ class DeliveryRow:
     next_attempt_at: datetime
     last_error: str | None
     title: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What regmon can show of a statement: what it said, where, and when."""
+
+    item: StoredItem
+    final_url: str | None
+    body: str | None
+    body_state: str
+    body_fetched_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    timezone: str
+    matches: tuple[tuple[str, str, str, str, str], ...]  # company, alias, rule, snippet, field
+    rejections: tuple[dict[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -394,7 +419,7 @@ class Store:
 
     def save_body(
         self, item_id: int, text: str, found_by: str, final_url: str, result: MatchResult,
-        channels: Sequence[str] = (),
+        channels: Sequence[str] = (), validators: Validators | None = None,
     ) -> None:
         """Store an item's article text and its matches on the full text, in one transaction.
         A new statement that matches only once its body is read is enqueued then."""
@@ -407,9 +432,12 @@ class Store:
             db.execute(
                 "UPDATE items SET body = ?, body_state = 'ok', body_found_by = ?, final_url = ?,"
                 " body_attempts = body_attempts + 1, topic = ?, rejections = ?, updated_at ="
-                " CASE WHEN body IS NULL THEN updated_at ELSE ? END WHERE id = ?",
-                (text, found_by, final_url, int(result.is_topic), _rejections(result), now,
-                 item_id))
+                " CASE WHEN body IS NULL THEN updated_at ELSE ? END, body_fetched_at = ?,"
+                " body_etag = ?, body_last_modified = ?, content_hash = ? WHERE id = ?",
+                (text, found_by, final_url, int(result.is_topic), _rejections(result), now, now,
+                 validators.etag if validators else None,
+                 validators.last_modified if validators else None,
+                 hashlib.sha256(text.encode()).hexdigest(), item_id))
             db.execute("DELETE FROM matches WHERE item_id = ?", (item_id,))
             _insert_matches(db, item_id, result)
 
@@ -511,16 +539,35 @@ class Store:
 
     # -- publishing ---------------------------------------------------------------------------
 
-    def matched_items(self, limit: int, *, topic_only: bool = False) -> list[StoredItem]:
+    def matched_items(self, limit: int, *, topic_only: bool = False, company: str | None = None,
+                      regulator: str | None = None) -> list[StoredItem]:
         """The newest statements that matched (or, with topic_only, that are about facial
-        recognition but name no watched company), newest stated date first."""
-        where = ("NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) AND i.topic = 1"
-                 if topic_only else "EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)")
+        recognition but name no watched company), newest stated date first; optionally only
+        those naming `company` or published by `regulator`."""
+        params: list[object] = []
+        if topic_only:
+            where = "NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) AND i.topic = 1"
+        elif company:
+            where = "EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.company = ?)"
+            params.append(company)
+        else:
+            where = "EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)"
+        if regulator:
+            where += " AND i.regulator = ?"
+            params.append(regulator)
         rows = self._read(
             f"SELECT * FROM items i WHERE {where}"
             " ORDER BY COALESCE(i.published, substr(i.first_seen_at, 1, 10)) DESC,"
-            " i.first_seen_at DESC, i.id DESC LIMIT ?", (limit,))
+            " i.first_seen_at DESC, i.id DESC LIMIT ?", (*params, limit))
         return self._with_matches(rows)
+
+    def feed_groups(self) -> tuple[list[str], list[str]]:
+        """The companies and the regulators that have matched statements (one feed each)."""
+        companies = [r[0] for r in self._read("SELECT DISTINCT company FROM matches ORDER BY 1")]
+        regulators = [r[0] for r in self._read(
+            "SELECT DISTINCT i.regulator FROM items i JOIN matches m ON m.item_id = i.id"
+            " ORDER BY 1")]
+        return companies, regulators
 
     def matched_among(self, keys: Iterable[str]) -> set[str]:
         """Which of these statements have at least one match."""
@@ -531,6 +578,20 @@ class Store:
         return {r[0] for r in self._read(
             f"SELECT DISTINCT i.key FROM items i JOIN matches m ON m.item_id = i.id"
             f" WHERE i.key IN ({marks})", keys)}
+
+    def evidence(self, item_id: int) -> Evidence | None:
+        """Everything kept about one statement, for `regmon show`."""
+        rows = self._read("SELECT * FROM items WHERE id = ?", (item_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        matches = tuple((m["company"], m["alias"], m["rule"], m["snippet"], m["field"])
+                        for m in self._read("SELECT * FROM matches WHERE item_id = ?"
+                                            " ORDER BY position", (item_id,)))
+        return Evidence(self._with_matches(rows)[0], row["final_url"], row["body"],
+                        row["body_state"], _time(row["body_fetched_at"]), row["body_etag"],
+                        row["body_last_modified"], row["content_hash"], row["timezone"], matches,
+                        tuple(json.loads(row["rejections"] or "[]")))
 
     def item(self, item_id: int) -> StoredItem | None:
         """One stored statement by id."""

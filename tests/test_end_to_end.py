@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 from pathlib import Path
+from xml.etree import ElementTree
 
 import feedparser
 
@@ -89,8 +90,8 @@ def _second_world(world: World) -> None:
 
 
 def _feed_files(regmon: Regmon) -> list[Path]:
-    """The feeds regmon wrote (not its own bookkeeping, which starts with a dot)."""
-    return [p for p in regmon.feeds.iterdir() if not p.name.startswith(".")]
+    """The files regmon wrote (not its own bookkeeping, which starts with a dot)."""
+    return sorted(p for p in regmon.feeds.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
 def _entries(regmon: Regmon, name: str = "all.atom") -> list[dict[str, object]]:
@@ -162,7 +163,9 @@ def test_a_run_with_nothing_new_leaves_the_feeds_byte_identical(world: World, re
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in _feed_files(regmon)}
-    assert set(before) == {"all.atom", "all.rss"}
+    assert set(before) == {"all.atom", "all.rss", "feeds.opml", "clearview-ai.atom",
+                           "clearview-ai.rss", "oaic.atom", "oaic.rss", "ico.atom", "ico.rss",
+                           "opc.atom", "opc.rss"}
 
     assert regmon("once").code == 0
     assert regmon("feed").code == 0
@@ -197,4 +200,30 @@ def test_without_the_option_there_is_no_topic_feed(world: World, regmon: Regmon)
     _first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
-    assert sorted(p.name for p in _feed_files(regmon)) == ["all.atom", "all.rss"]
+    assert not [p for p in _feed_files(regmon) if p.stem == "topic"]
+
+
+def test_feeds_per_company_and_regulator_and_an_opml_list_of_them(
+    world: World, regmon: Regmon
+) -> None:
+    _first_world(world)
+    world.write_config(regmon.config_dir)
+    assert regmon("once").code == 0
+    _second_world(world)
+    assert regmon("once").code == 0
+
+    def titles(name: str) -> list[str]:
+        return [e["title"] for e in _entries(regmon, name)]
+
+    assert titles("company/clearview-ai.atom") == [
+        "Statement on Clearview AI",
+        "ICO fines facial recognition database company Clearview AI Inc more than £7.5m",
+        "Clearview AI to stop offering its facial recognition services in Canada"]
+    assert titles("company/bunnings.atom") == [BUNNINGS.title]
+    assert titles("company/pimeyes.atom") == [OPC_PIMEYES.title]
+    assert titles("regulator/ico.atom") == [ICO_BODY_ONLY.title, ICO_CLEARVIEW.title]
+    outlines = ElementTree.fromstring((regmon.feeds / "feeds.opml").read_bytes()).iter("outline")
+    urls = [o.attrib["xmlUrl"].removeprefix("http://127.0.0.1:8421/") for o in outlines]
+    assert urls == ["all.atom", "company/bunnings.atom", "company/clearview-ai.atom",
+                    "company/facewatch.atom", "company/pimeyes.atom", "regulator/ico.atom",
+                    "regulator/oaic.atom", "regulator/opc.atom"]

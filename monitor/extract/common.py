@@ -70,6 +70,14 @@ class LinkRules:
         self.prefixes = source.url_prefixes
         self.aliases = dict(source.host_aliases)
 
+    def accept(self, url: str, warnings: list[str]) -> str | None:
+        """The canonical key of an accepted link; None (and a warning when the link leads to
+        another site) for one that is not."""
+        key, why = self.check(url)
+        if key is None and why == "other-site":
+            warnings.append(f"dropped a link to another site: {url}")
+        return key
+
     def check(self, url: str) -> tuple[str | None, str]:
         """(canonical key, "") for an accepted link; (None, why) for one that is not."""
         parts = urlsplit(url)

@@ -34,10 +34,8 @@ def extract_feed(source: FeedSource, body: bytes, page_url: str) -> ListingPage:
             warnings.append("an entry has no link")
             continue
         url = resolve_link(page_url, href)
-        key, why = rules.check(url)
+        key = rules.accept(url, warnings)
         if key is None:
-            if why == "other-site":
-                warnings.append(f"dropped a link to another site: {url}")
             continue
         raw_date = entry.get("published") or entry.get("updated")
         items.append(ListedItem(

@@ -40,10 +40,8 @@ def extract_html_listing(
         url = resolve_link(page_url, href)
         if source.unwrap_param:
             url = _unwrap(url, source.unwrap_param) or url
-        key, why = rules.check(url)
+        key = rules.accept(url, warnings)
         if key is None:
-            if why == "other-site":
-                warnings.append(f"dropped a link to another site: {url}")
             continue
         if not title:
             warnings.append(f"an item has no title: {url}")

@@ -36,10 +36,8 @@ def extract_json_listing(source: JsonSource, body: bytes, page_url: str) -> List
             warnings.append("a row has no link")
             continue
         url = resolve_link(page_url, href)
-        key, why = rules.check(url)
+        key = rules.accept(url, warnings)
         if key is None:
-            if why == "other-site":
-                warnings.append(f"dropped a link to another site: {url}")
             continue
         title = html_to_text(str(field(row, source.title_path) or ""))
         summary = html_to_text(str(field(row, source.summary_path) or "")) if source.summary_path else ""

@@ -37,6 +37,24 @@ class FeedSpec:
     items: Sequence[StoredItem]
 
 
+def slug(name: str) -> str:
+    """A file-name form of a company or regulator name: "Clearview AI" -> "clearview-ai"."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower().replace("'", "")).strip("-") or "unnamed"
+
+
+def opml(specs: Sequence[FeedSpec], base_url: str) -> bytes:
+    """An OPML list of every Atom feed, so a reader can subscribe to the whole set at once."""
+    from xml.sax.saxutils import quoteattr
+
+    outlines = "\n".join(
+        f"    <outline type=\"rss\" text={quoteattr(xml_safe(s.title))} "
+        f"title={quoteattr(xml_safe(s.title))} "
+        f"xmlUrl={quoteattr(urljoin(base_url, s.stem + '.atom'))}/>" for s in specs)
+    return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n"
+            "  <head><title>regmon feeds</title></head>\n  <body>\n"
+            f"{outlines}\n  </body>\n</opml>\n").encode()
+
+
 def xml_safe(text: str) -> str:
     """Text with the characters XML 1.0 forbids removed (feedgen would crash on them)."""
     return _XML_INVALID.sub("", text)
@@ -137,6 +155,8 @@ def publish(specs: Sequence[FeedSpec], directory: Path, base_url: str,
             path = directory / f"{spec.stem}{suffix}"
             if write_if_changed(path, data):
                 written.append(path)
+    if write_if_changed(directory / "feeds.opml", opml(specs, base_url)):
+        written.append(directory / "feeds.opml")
     if fingerprint:
         write_if_changed(marker, fingerprint.encode())
     return written
