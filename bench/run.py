@@ -277,6 +277,7 @@ def history(root: Path, statements: int) -> dict[str, float]:
             fill = time.perf_counter() - started
         finally:
             store.close()
+        setup.once()  # the first run after the bulk fill checkpoints SQLite's write-ahead log
         steady = setup.once()
         monitor = Monitor(load_config(setup.config), setup.state, SystemClock())
         try:
