@@ -104,6 +104,14 @@ def _parser() -> argparse.ArgumentParser:
                                       help="send a test message to every configured channel")
     notify_test.set_defaults(handler=cmd_notify_test)
 
+    backfill = commands.add_parser("backfill", parents=[common],
+                                   help="walk the sources' archives to fill in history, silently")
+    backfill.add_argument("--since", type=_date, help="stop at statements older than this day")
+    backfill.add_argument("--source", action="append", metavar="ID", help="only this source")
+    backfill.add_argument("--max-pages", type=int, help="read at most this many pages per "
+                          "source this time (run again to resume)")
+    backfill.set_defaults(handler=cmd_backfill)
+
     show = commands.add_parser("show", parents=[common],
                                help="everything kept about one statement (its evidence)")
     show.add_argument("id", type=int, help="the statement's id (see `regmon export`)")
@@ -360,6 +368,46 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     for channel, ok, words in results:
         print(f"{channel}: {'ok' if ok else 'FAILED'}: {words}")
     return EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Fill in each source's history from its archive; nothing found is notified."""
+    from monitor.pipeline import Monitor
+
+    config = load_config(config_path(args))
+    _unknown_sources(config, args.source)
+    directory = state_dir(args)
+    terminal = sys.stderr.isatty()
+
+    def progress(source_id: str, pages: int, recorded: int) -> None:
+        line = f"{source_id}: {pages} page(s) read, {recorded} statement(s) recorded"
+        if terminal:
+            print(f"\r{line}", end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    status = EXIT_OK
+    with StateLock(directory):
+        monitor = Monitor(config, directory, SystemClock())
+        try:
+            for source in config.sources:
+                if args.source and source.id not in args.source:
+                    continue
+                report = monitor.backfill(source, since=args.since, max_pages=args.max_pages,
+                                          progress=progress)
+                if terminal:
+                    print(file=sys.stderr)
+                if report.error:
+                    status = EXIT_FAILED
+                    print(f"regmon: {source.id}: backfill stopped at {report.error}; run it "
+                          "again to resume", file=sys.stderr)
+                else:
+                    print(f"{source.id}: {report.pages} page(s), {report.recorded} statement(s) "
+                          f"recorded; {report.stopped}")
+            monitor.publish_feeds()
+        finally:
+            monitor.close()
+    return status
 
 
 def _date(text: str) -> date:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -54,6 +54,17 @@ class Listing:
     requests: int
     bytes_received: int
     total_pages: int | None = None  # as the API said, when it says
+
+
+@dataclass(frozen=True)
+class BackfillReport:
+    """How far a backfill of one source got."""
+
+    source_id: str
+    pages: int
+    recorded: int
+    stopped: str
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,64 @@ class Monitor:
             new_matches=new_matches, baseline=baseline, unchanged=listing.unchanged,
             warnings=listing.warnings, newest=listing.items[:3],
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
+
+    # -- backfill -----------------------------------------------------------------------------
+
+    def backfill(self, source: Source, *, since: date | None = None,
+                 max_pages: int | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> BackfillReport:
+        """Walk a source's archive page by page (a feed's fallback listing for a feed), politely
+        and silently: everything found is history, never announced. Each page is committed
+        with the position reached, so an interrupted backfill resumes where it stopped. Stops
+        at the end of the archive, at a page older than `since`, or after `max_pages`."""
+        archive = source.fallback if isinstance(source, FeedSource) and source.fallback \
+            else source
+        page, finished = self.store.backfill_position(source.id)
+        if finished:
+            return BackfillReport(source.id, 0, 0, "the archive was read to its end before")
+        if not archive.page_param:
+            return BackfillReport(source.id, 0, 0, "", "this source has no paged archive "
+                                  "(set page_param in sources.toml)")
+        read = recorded = 0
+        while True:
+            if (max_pages is not None and read >= max_pages) or self.stopping.is_set():
+                reason = "stopped early; run it again to resume"
+                break
+            url, body = page_request(archive, page)
+            try:
+                response = self.fetcher.fetch(url, archive, method=getattr(archive, "method", "GET"),
+                                              json_body=body, headers=archive.headers)
+                found = extract_listing(archive, response.body, response.final_url,
+                                        response.content_type)
+            except (FetchError, ExtractError) as error:
+                return BackfillReport(source.id, read, recorded, "", f"page {page + 1}: {error}")
+            items = [replace(i, source_id=source.id) for i in found.items]
+            end = not items or (found.total_pages is not None and page + 1 >= found.total_pages)
+            older = since is not None and bool(items) and all(
+                i.published is not None and i.published < since for i in items)
+            if older and not end:
+                # Wholly older than asked: not recorded now, and where a deeper backfill
+                # resumes. (A page that straddles the date is recorded whole: nothing on a
+                # page already read is ever skipped for good.)
+                self.store.record_backfill_page(source.id, source.regulator, source.timezone,
+                                                [], page, False)
+                read += 1
+                reason = f"reached {since}"
+                break
+            known = self.store.known_keys(i.key for i in items)
+            results = [(i, self.matcher.match(i.title, i.summary)) for i in items
+                       if i.key not in known]
+            recorded += self.store.record_backfill_page(
+                source.id, source.regulator, source.timezone, results, page + 1, end)
+            read += 1
+            page += 1
+            if progress:
+                progress(source.id, read, recorded)
+            if end:
+                reason = "reached the end of the archive"
+                break
+        self._read_bodies(source, limit=1_000_000)
+        return BackfillReport(source.id, read, recorded, reason)
 
     def _storm(self, source: Source, listing: Listing, new: Sequence[ListedItem],
                had_baseline: bool) -> bool:
@@ -276,12 +345,12 @@ class Monitor:
 
     # -- articles -----------------------------------------------------------------------------
 
-    def _read_bodies(self, source: Source) -> tuple[int, int]:
+    def _read_bodies(self, source: Source, limit: int | None = None) -> tuple[int, int]:
         if not source.fetch_articles:
             return 0, 0
         requests = received = 0
-        pending = self.store.pending_bodies(source.id, self.config.settings.max_articles_per_poll,
-                                            BODY_ATTEMPTS)
+        pending = self.store.pending_bodies(
+            source.id, limit or self.config.settings.max_articles_per_poll, BODY_ATTEMPTS)
         for item in pending:
             if self.stopping.is_set():
                 break  # the rest are read by the next poll

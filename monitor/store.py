@@ -129,6 +129,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE items ADD COLUMN body_last_modified TEXT;
     ALTER TABLE items ADD COLUMN content_hash TEXT;
     """,
+    # 6: where a backfill of each source's archive stands, so an interrupted one resumes
+    """
+    CREATE TABLE backfill (
+        source_id TEXT PRIMARY KEY,
+        next_page INTEGER NOT NULL DEFAULT 0,
+        done INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -348,19 +357,9 @@ class Store:
                              (poll.source_id,)).fetchone()
             baseline = row is None or row["baseline_at"] is None
             for item, result in poll.new_items:
-                cursor = db.execute(
-                    "INSERT INTO items (key, url, source_id, regulator, title, summary, published,"
-                    " timezone, tags, first_seen_at, updated_at, is_new, topic, rejections)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                    (item.key, item.url, poll.source_id, poll.regulator, item.title, item.summary,
-                     item.published.isoformat() if item.published else None, poll.timezone,
-                     json.dumps(list(item.tags)), now, now, 0 if baseline else 1,
-                     int(result.is_topic), _rejections(result)))
-                if not cursor.rowcount:
-                    continue
-                item_id = cursor.lastrowid or 0
-                _insert_matches(db, item_id, result)
-                if result.matches and not baseline:
+                item_id = _insert_item(db, poll.source_id, poll.regulator, poll.timezone, item,
+                                       result, now, is_new=not baseline)
+                if item_id and result.matches and not baseline:
                     _enqueue(db, item_id, poll.channels, now, "held" if poll.hold else "pending")
             for key, value in poll.validators.items():
                 db.execute(
@@ -387,6 +386,32 @@ class Store:
                 db.execute("UPDATE sources SET total_pages = ? WHERE id = ?",
                            (poll.total_pages, poll.source_id))
         return baseline
+
+    def backfill_position(self, source_id: str) -> tuple[int, bool]:
+        """The next archive page a backfill of this source reads, and whether it finished."""
+        rows = self._read("SELECT next_page, done FROM backfill WHERE source_id = ?",
+                          (source_id,))
+        return (int(rows[0][0]), bool(rows[0][1])) if rows else (0, False)
+
+    def record_backfill_page(
+        self, source_id: str, regulator: str, timezone: str,
+        items: Sequence[tuple[ListedItem, MatchResult]], next_page: int, done: bool,
+    ) -> int:
+        """Record one archive page's statements as history (never announced: no outbox row)
+        and where the backfill stands, in one transaction. Returns how many were new."""
+        now = format_utc(self.clock.now())
+        added = 0
+        with self._write() as db:
+            for item, result in items:
+                if _insert_item(db, source_id, regulator, timezone, item, result, now,
+                                is_new=False):
+                    added += 1
+            db.execute(
+                "INSERT INTO backfill (source_id, next_page, done, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (source_id) DO UPDATE SET next_page = excluded.next_page,"
+                " done = excluded.done, updated_at = excluded.updated_at",
+                (source_id, next_page, int(done), now))
+        return added
 
     def record_failure(self, source_id: str, error: str) -> int:
         """Count a failed poll; returns how many polls in a row have now failed."""
@@ -633,6 +658,24 @@ class Store:
                 snippets=tuple(dict.fromkeys(m["snippet"] for m in matches)),
                 topic=bool(row["topic"])))
         return out
+
+
+def _insert_item(db: sqlite3.Connection, source_id: str, regulator: str, timezone: str,
+                 item: ListedItem, result: MatchResult, now: str, *, is_new: bool) -> int:
+    """Insert a statement and its matches; 0 when its identity is already stored."""
+    cursor = db.execute(
+        "INSERT INTO items (key, url, source_id, regulator, title, summary, published,"
+        " timezone, tags, first_seen_at, updated_at, is_new, topic, rejections)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        (item.key, item.url, source_id, regulator, item.title, item.summary,
+         item.published.isoformat() if item.published else None, timezone,
+         json.dumps(list(item.tags)), now, now, int(is_new), int(result.is_topic),
+         _rejections(result)))
+    if not cursor.rowcount:
+        return 0
+    item_id = cursor.lastrowid or 0
+    _insert_matches(db, item_id, result)
+    return item_id
 
 
 def _enqueue(db: sqlite3.Connection, item_id: int, channels: Sequence[str], now: str,

@@ -1,0 +1,114 @@
+"""`regmon backfill`: a new subscriber's whole story, read from the sites' archives politely,
+silently (nothing is announced), resumably, and only as far back as asked."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import feedparser
+
+from tests.conftest import Regmon
+from tests.receivers import SLACK_PATH, Receiver
+from tests.sites import Reply, Seen, Site, Statement, World, oaic_listing, opc_listing
+
+
+def _archive(prefix: str, count: int, start: date) -> list[Statement]:
+    return [Statement(f"{prefix}-{n}", (f"Clearview AI: {prefix} statement {n}" if n % 9 == 0
+                                        else f"Routine {prefix} statement {n}"),
+                      start - timedelta(days=3 * n), "A statement.", "Body text.")
+            for n in range(count)]
+
+
+def _paged_world(world: World) -> None:
+    world.oaic_items = _archive("oaic", 45, date(2026, 11, 20))
+    world.ico_news = _archive("ico", 80, date(2026, 11, 21))
+    world.ico_enforcement = _archive("enf", 30, date(2026, 11, 19))
+    world.opc_items = _archive("opc", 25, date(2026, 11, 18))
+    world.publish()
+
+    def oaic(seen: Seen) -> Reply:
+        start = int(parse_qs(urlsplit(seen.path).query).get("start_rank", ["1"])[0])
+        page = world.oaic_items[start - 1:start + 9]
+        return Reply(200, oaic_listing(page, world.oaic.base, start_rank=start).encode())
+
+    def opc(seen: Seen) -> Reply:
+        number = int(parse_qs(urlsplit(seen.path).query).get("Page", ["1"])[0])
+        return Reply(200, opc_listing(world.opc_items[(number - 1) * 10:number * 10]).encode())
+
+    world.oaic.routes[World.OAIC_LISTING] = oaic
+    world.opc.routes[World.OPC_LISTING] = opc
+
+
+def _count(regmon: Regmon, sql: str) -> int:
+    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
+        return int(db.execute(sql).fetchone()[0])
+
+
+def test_backfill_fills_the_store_and_notifies_nobody(world: World, regmon: Regmon) -> None:
+    hooks = Site("hooks")
+    slack = Receiver(hooks, SLACK_PATH)
+    env = {"REGMON_SLACK_WEBHOOK_URL": slack.url}
+    try:
+        _paged_world(world)
+        world.write_config(regmon.config_dir)
+        run = regmon("backfill", env=env)
+        assert (run.code, run.stderr.count("regmon:")) == (0, 0)
+        assert run.stdout.splitlines() == [
+            # the OAIC's listing does not say how many pages it has: an empty page ends it
+            "oaic-media: 6 page(s), 45 statement(s) recorded; reached the end of the archive",
+            "ico-news: 4 page(s), 80 statement(s) recorded; reached the end of the archive",
+            "ico-enforcement: 2 page(s), 30 statement(s) recorded; reached the end of the archive",
+            "opc-news: 4 page(s), 25 statement(s) recorded; reached the end of the archive",
+        ]
+        assert regmon("once", env=env).code == 0
+    finally:
+        hooks.close()
+    assert slack.attempts == []
+    assert _count(regmon, "SELECT COUNT(*) FROM items") == 180
+    assert _count(regmon, "SELECT COUNT(*) FROM items WHERE is_new = 1") == 0
+    assert _count(regmon, "SELECT COUNT(*) FROM outbox") == 0
+    assert _count(regmon, "SELECT COUNT(*) FROM items WHERE body_state = 'ok'") == 180
+    history = feedparser.parse(str(regmon.feeds / "company" / "clearview-ai.atom"))
+    assert len(history.entries) == 5 + 9 + 4 + 3  # every ninth statement of each archive
+
+
+def test_backfill_resumes_where_it_stopped(world: World, regmon: Regmon) -> None:
+    _paged_world(world)
+    world.write_config(regmon.config_dir)
+
+    def ranks() -> list[int]:
+        return [int(parse_qs(urlsplit(r.path).query)["start_rank"][0])
+                for r in world.oaic.requests if r.path.startswith(World.OAIC_LISTING + "?")]
+
+    first = regmon("backfill", "--source", "oaic-media", "--max-pages", "2")
+    assert first.stdout == ("oaic-media: 2 page(s), 20 statement(s) recorded; stopped early; "
+                            "run it again to resume\n")
+    second = regmon("backfill", "--source", "oaic-media", "--max-pages", "2")
+    assert "2 page(s), 20 statement(s)" in second.stdout
+    third = regmon("backfill", "--source", "oaic-media")
+    assert third.stdout == ("oaic-media: 2 page(s), 5 statement(s) recorded; reached the end of "
+                            "the archive\n")
+    assert ranks() == [1, 11, 21, 31, 41, 51]  # no page read twice
+    again = regmon("backfill", "--source", "oaic-media")
+    assert "read to its end before" in again.stdout and ranks() == [1, 11, 21, 31, 41, 51]
+    progress = first.stderr.splitlines()
+    assert progress == ["oaic-media: 1 page(s) read, 10 statement(s) recorded",
+                        "oaic-media: 2 page(s) read, 20 statement(s) recorded"]
+
+
+def test_backfill_stops_at_the_date_given(world: World, regmon: Regmon) -> None:
+    _paged_world(world)
+    world.write_config(regmon.config_dir)
+    since = date(2026, 11, 21) - timedelta(days=3 * 30)  # the 31st ICO statement's day
+
+    run = regmon("backfill", "--source", "ico-news", "--since", since.isoformat())
+
+    # Page 2 straddles the date and is kept whole; page 3 is all older: the walk stops there.
+    assert run.stdout == f"ico-news: 3 page(s), 50 statement(s) recorded; reached {since}\n"
+    assert _count(regmon, f"SELECT COUNT(*) FROM items WHERE published >= '{since}'") == 31
+    more = regmon("backfill", "--source", "ico-news")  # no date: it goes on from there
+    assert more.stdout == ("ico-news: 2 page(s), 30 statement(s) recorded; reached the end of "
+                           "the archive\n")
+    assert _count(regmon, "SELECT COUNT(*) FROM items") == 80
