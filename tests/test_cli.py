@@ -22,17 +22,13 @@ from tests.test_end_to_end import (
     OPC_BIOMETRICS,
     OPC_CLEARVIEW,
     OPC_PIMEYES,
+    _first_world,
 )
 
 REDESIGNED = (Path(__file__).parent / "fixtures/oaic-media/listing-redesigned.html").read_text()
 
 
-def _world(world: World) -> None:
-    world.oaic_items = [CLEARVIEW_OAIC, MEDIBANK]
-    world.ico_news = [ICO_SCRAPING]
-    world.ico_enforcement = [ICO_CLEARVIEW]
-    world.opc_items = [OPC_CLEARVIEW, OPC_BIOMETRICS]
-    world.publish()
+_world = _first_world  # the three sites before anything new is published
 
 
 def _titles(regmon: Regmon) -> list[str]:

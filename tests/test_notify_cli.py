@@ -56,14 +56,20 @@ def _new_statement(world: World) -> None:
     world.publish()
 
 
-def test_killed_after_the_commit_and_before_the_post_nothing_is_lost(
-    world: World, regmon: Regmon, hooks: Site
-) -> None:
+def _baseline_then_news(world: World, regmon: Regmon, hooks: Site) -> Receiver:
+    """A webhook receiver, a silent first poll, then one new matching statement published."""
     hook = Receiver(hooks, HOOK_PATH)
     _world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once", env=_env(hook)).code == 0
     _new_statement(world)
+    return hook
+
+
+def test_killed_after_the_commit_and_before_the_post_nothing_is_lost(
+    world: World, regmon: Regmon, hooks: Site
+) -> None:
+    hook = _baseline_then_news(world, regmon, hooks)
 
     hook.hang = True  # the post never gets through
     _kill_while_posting(regmon, hook, _env(hook))
@@ -80,11 +86,7 @@ def test_killed_after_the_commit_and_before_the_post_nothing_is_lost(
 def test_killed_after_the_post_and_before_the_mark_at_most_one_duplicate_with_the_same_id(
     world: World, regmon: Regmon, hooks: Site
 ) -> None:
-    hook = Receiver(hooks, HOOK_PATH)
-    _world(world)
-    world.write_config(regmon.config_dir)
-    assert regmon("once", env=_env(hook)).code == 0
-    _new_statement(world)
+    hook = _baseline_then_news(world, regmon, hooks)
 
     hook.accept_then_hang = True  # the receiver has it; regmon dies before hearing so
     _kill_while_posting(regmon, hook, _env(hook))
