@@ -460,6 +460,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
     try:
         found = store.evidence(args.id)
+        versions = store.versions(args.id)
     finally:
         store.close()
     if found is None:
@@ -491,6 +492,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     for rejection in found.rejections:
         lines.append(f"    - {rejection['company']} ('{rejection['alias']}'): not counted, "
                      f"{rejection['reason']}")
+    if versions:
+        lines.append("  versions:")
+        for seen, title, digest in versions:
+            lines.append(f"    {seen:%Y-%m-%d %H:%M:%S} UTC  {title}"
+                         + (f"  (sha256:{digest[:16]}…)" if digest else ""))
     if item.summary:
         lines += ["  summary:", f"    {item.summary}"]
     if found.body:

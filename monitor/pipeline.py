@@ -132,9 +132,11 @@ class Monitor:
             return self._failed(source, error, before.health)
         except (ExtractError, ListingEmpty, ListingShrunk, FallbackFailed) as error:
             return self._failed(source, error, before.health)
-        known = self.store.known_keys(i.key for i in listing.items)
-        new = [i for i in listing.items if i.key not in known]
+        listed = self.store.listed_as(i.key for i in listing.items)
+        new = [i for i in listing.items if i.key not in listed]
         results = [(item, self.matcher.match(item.title, item.summary)) for item in new]
+        edited = [(listed[i.key][0], i) for i in listing.items
+                  if i.key in listed and _edited(i, listed[i.key][1], listed[i.key][2])]
         hold = self._storm(source, listing, new, before.baseline_at is not None)
         baseline = self.store.record_poll(PollResult(
             source.id, source.regulator, source.timezone, results, listing.validators,
@@ -146,6 +148,8 @@ class Monitor:
             if not baseline:
                 log.info("new statement from %s: %s%s", source.id, item.title,
                          f" [matches {', '.join(result.companies)}]" if result.matches else "")
+        for item_id, item in edited:
+            self._record_edit(source, item_id, item)
         requests, received = self._read_bodies(source)
         new_matches = 0 if baseline else len(self.store.matched_among(i.key for i in new))
         return SourceReport(
@@ -154,6 +158,25 @@ class Monitor:
             new_matches=new_matches, baseline=baseline, unchanged=listing.unchanged,
             warnings=listing.warnings, newest=listing.items[:3],
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
+
+    def _record_edit(self, source: Source, item_id: int, item: ListedItem) -> None:
+        """A known statement shows a new title or summary: read its page again, keep the new
+        version, and let the store announce a watched company the edit added."""
+        body = None
+        if source.fetch_articles:
+            try:
+                response = self.fetcher.fetch(item.url, source)
+                body, _ = extract_article(response.body, response.content_type,
+                                          source.article_body, source.article_strip)
+            except (FetchError, ExtractError) as error:
+                log.info("source %s: could not re-read the edited %s: %s", source.id, item.url,
+                         error)
+        result = self.matcher.match(item.title, item.summary,
+                                    body if body is not None else self.store.body_of(item_id) or "")
+        added = self.store.record_edit(item_id, item.title, item.summary, body, result,
+                                       self.notifier.channels)
+        log.info("source %s: statement edited: %s%s", source.id, item.title,
+                 f" (now also names {', '.join(added)})" if added else "")
 
     # -- backfill -----------------------------------------------------------------------------
 
@@ -388,6 +411,15 @@ class Monitor:
         if health != health_before:
             self.notifier.alert(f"source {source.id} is now {health}: {error}")
         return SourceReport(source.id, False, health=health, error=str(error))
+
+
+def _edited(item: ListedItem, title: str, summary: str) -> bool:
+    """Whether a listing shows a known statement changed. Summaries count only when both
+    sides have one: a feed and its fallback listing show the same statement differently."""
+    if " ".join(item.title.split()) != " ".join(title.split()):
+        return True
+    return bool(item.summary and summary) and " ".join(item.summary.split()) != " ".join(
+        summary.split())
 
 
 def page_request(source: Source | HtmlSource | JsonSource, page: int) -> tuple[str, dict[str, Any] | None]:

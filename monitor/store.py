@@ -138,6 +138,22 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 7: edits. Every version a statement has been seen in; an outbox row per reason, so an
+    # edit that adds a watched company is announced once, beside the first announcement
+    """
+    CREATE TABLE versions (
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        seen_at TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        content_hash TEXT
+    );
+    CREATE INDEX versions_by_item ON versions (item_id, seen_at);
+    ALTER TABLE outbox ADD COLUMN reason TEXT NOT NULL DEFAULT 'new';
+    DROP INDEX outbox_once;
+    CREATE UNIQUE INDEX outbox_once ON outbox (item_id, channel, reason)
+        WHERE item_id IS NOT NULL;
+    """,
 )
 
 
@@ -187,6 +203,7 @@ class Delivery:
     next_attempt_at: datetime
     item: StoredItem | None  # None for an operator alert
     message: str | None  # the alert's text
+    reason: str = "new"  # "new", or "edit: <companies the edit added>"
 
 
 @dataclass(frozen=True)
@@ -335,6 +352,55 @@ class Store:
         """The validators saved with a listing page's last parsed response."""
         rows = self._read("SELECT etag, last_modified, body_hash FROM pages WHERE key = ?", (key,))
         return Validators(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def listed_as(self, keys: Iterable[str]) -> dict[str, tuple[int, str, str]]:
+        """For the stored statements among `keys`: (id, title, summary) as last seen."""
+        keys = list(keys)
+        found: dict[str, tuple[int, str, str]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(f"SELECT key, id, title, summary FROM items WHERE key IN"
+                                  f" ({marks})", chunk):
+                found[row[0]] = (int(row[1]), row[2], row[3])
+        return found
+
+    def record_edit(self, item_id: int, title: str, summary: str, body: str | None,
+                    result: MatchResult, channels: Sequence[str]) -> tuple[str, ...]:
+        """A statement changed: keep the new version beside the old ones, move its `updated`
+        time, replace its matches, and, when the edit names a watched company it did not
+        name before, enqueue one announcement of that. Returns the companies added."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            before = {r[0] for r in db.execute("SELECT company FROM matches WHERE item_id = ?",
+                                               (item_id,))}
+            row = db.execute("SELECT body FROM items WHERE id = ?", (item_id,)).fetchone()
+            text = body if body is not None else (row[0] if row else None)
+            digest = hashlib.sha256(f"{title}\n{summary}\n{text or ''}".encode()).hexdigest()
+            db.execute("UPDATE items SET title = ?, summary = ?, body = ?, updated_at = ?,"
+                       " topic = ?, rejections = ? WHERE id = ?",
+                       (title, summary, text, now, int(result.is_topic), _rejections(result),
+                        item_id))
+            db.execute("INSERT INTO versions (item_id, seen_at, title, summary, content_hash)"
+                       " VALUES (?, ?, ?, ?, ?)", (item_id, now, title, summary, digest))
+            db.execute("DELETE FROM matches WHERE item_id = ?", (item_id,))
+            _insert_matches(db, item_id, result)
+            added = tuple(c for c in result.companies if c not in before)
+            if added:
+                _enqueue(db, item_id, channels, now, "pending",
+                         reason="edit: " + ", ".join(sorted(added)))
+        return added
+
+    def body_of(self, item_id: int) -> str | None:
+        """A statement's article text as last read."""
+        rows = self._read("SELECT body FROM items WHERE id = ?", (item_id,))
+        return rows[0][0] if rows else None
+
+    def versions(self, item_id: int) -> list[tuple[datetime, str, str | None]]:
+        """(seen at, title, content hash) of every version of a statement, oldest first."""
+        return [(parse_utc(r[0]), r[1], r[2]) for r in self._read(
+            "SELECT seen_at, title, content_hash FROM versions WHERE item_id = ?"
+            " ORDER BY seen_at, rowid", (item_id,))]
 
     def known_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of these statement identities are already stored."""
@@ -498,7 +564,7 @@ class Store:
             " state = 'pending' ORDER BY id LIMIT ?)", (channel, limit)))}
         return [Delivery(r["id"], r["event_id"], r["channel"], r["attempts"],
                          parse_utc(r["created_at"]), parse_utc(r["next_attempt_at"]),
-                         items.get(r["item_id"]), r["message"])
+                         items.get(r["item_id"]), r["message"], r["reason"])
                 for r in rows]
 
     def mark_sent(self, delivery_ids: Sequence[int]) -> None:
@@ -675,15 +741,18 @@ def _insert_item(db: sqlite3.Connection, source_id: str, regulator: str, timezon
         return 0
     item_id = cursor.lastrowid or 0
     _insert_matches(db, item_id, result)
+    db.execute("INSERT INTO versions (item_id, seen_at, title, summary) VALUES (?, ?, ?, ?)",
+               (item_id, now, item.title, item.summary))
     return item_id
 
 
 def _enqueue(db: sqlite3.Connection, item_id: int, channels: Sequence[str], now: str,
-             state: str) -> None:
+             state: str, reason: str = "new") -> None:
     db.executemany(
-        "INSERT INTO outbox (item_id, channel, event_id, state, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [(item_id, channel, f"msg_{uuid.uuid4().hex}", state, now, now) for channel in channels])
+        "INSERT INTO outbox (item_id, channel, reason, event_id, state, next_attempt_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(item_id, channel, reason, f"msg_{uuid.uuid4().hex}", state, now, now)
+         for channel in channels])
 
 
 def _insert_matches(db: sqlite3.Connection, item_id: int, result: MatchResult) -> None:

@@ -248,7 +248,7 @@ class Notifier:
     def _send(self, channel: str, batch: Sequence[Delivery]) -> None:
         if channel == "slack":
             body = slack_digest(batch, self.settings.feeds_base_url) if len(batch) > 1 \
-                else slack_message(_item(batch[0]))
+                else slack_message(_item(batch[0]), batch[0].reason)
             self._post(channel, self.secrets.slack_url, json.dumps(body).encode(), {})
         elif channel == "webhook":
             delivery = batch[0]
@@ -421,13 +421,15 @@ def _stated(item: StoredItem) -> str:
     return item.published.strftime("%-d %B %Y") if item.published else "date not stated"
 
 
-def slack_message(item: StoredItem) -> dict[str, Any]:
-    """One Block Kit message for a new statement, within Slack's limits."""
+def slack_message(item: StoredItem, reason: str = "new") -> dict[str, Any]:
+    """One Block Kit message for a new (or newly matching, edited) statement, within Slack's
+    limits."""
     companies = ", ".join(item.companies)
     title = slack_escape(item.title)
+    updated = "Updated: " if reason != "new" else ""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "emoji": False,
-                                    "text": _cut(f"{item.regulator}: {companies}", HEADER_LIMIT)}},
+        {"type": "header", "text": {"type": "plain_text", "emoji": False, "text": _cut(
+            f"{updated}{item.regulator}: {companies}", HEADER_LIMIT)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _cut(
             f"*<{_slack_url(item.url)}|{title}>*\n{slack_escape(item.regulator)} · "
             f"{_stated(item)}", SECTION_LIMIT)}},
@@ -467,7 +469,7 @@ def webhook_payload(delivery: Delivery, item: StoredItem, feeds_base_url: str,
                     now: datetime) -> dict[str, Any]:
     """The generic webhook's JSON body: documented in README.md, versioned by `version`."""
     return {
-        "type": "statement.matched",
+        "type": "statement.matched" if delivery.reason == "new" else "statement.updated",
         "version": PAYLOAD_VERSION,
         "id": delivery.event_id,
         "timestamp": now.isoformat(timespec="seconds"),
@@ -479,6 +481,8 @@ def webhook_payload(delivery: Delivery, item: StoredItem, feeds_base_url: str,
                 "first_seen": item.first_seen.isoformat(timespec="seconds"),
             },
             "companies": list(item.companies),
+            "added_companies": delivery.reason.removeprefix("edit: ").split(", ")
+            if delivery.reason != "new" else [],
             "snippets": list(item.snippets),
             "links": {"statement": item.url, "feed": urljoin(feeds_base_url, "all.atom")},
         },

@@ -1,0 +1,87 @@
+"""Edits: a statement whose text changes keeps its identity; its feed entry's `updated` moves
+and every version is kept; an edit that adds a watched company is announced, once; an edit
+that changes nothing watched is silent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from monitor.clock import FakeClock
+from monitor.publish.notify import Secrets
+from tests.receivers import SLACK_PATH, Receiver
+from tests.sites import Site, World
+from tests.test_end_to_end import CLEARVIEW_OAIC, MEDIBANK, _first_world
+from tests.test_notify import Runs
+
+
+@pytest.fixture
+def slack() -> Iterator[Receiver]:
+    site = Site("hooks")
+    yield Receiver(site, SLACK_PATH)
+    site.close()
+
+
+def _entry(runs: Runs, title_start: str) -> dict[str, str]:
+    feed = feedparser.parse(str(runs.state / "feeds" / "all.atom"))
+    return next(e for e in feed.entries if e["title"].startswith(title_start))
+
+
+def test_an_edit_that_changes_nothing_watched_is_silent_but_moves_updated(
+    world: World, tmp_path: Path, slack: Receiver
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    _first_world(world)
+    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
+    runs.once()
+    before = _entry(runs, "Statement on Clearview AI")
+
+    clock.advance(3600)
+    world.oaic_items = [replace(CLEARVIEW_OAIC, title="Statement on Clearview AI (updated)"),
+                        MEDIBANK]
+    world.publish()
+    runs.once()
+
+    after = _entry(runs, "Statement on Clearview AI")
+    assert after["id"] == before["id"]
+    assert after["title"] == "Statement on Clearview AI (updated)"
+    assert (before["updated"], after["updated"]) == ("2026-11-28T09:00:00+00:00",
+                                                     "2026-11-28T10:00:00+00:00")
+    assert after["published"] == before["published"]
+    assert slack.attempts == []
+    with runs.db() as db:
+        assert db.execute("SELECT COUNT(*) FROM versions v JOIN items i ON i.id = v.item_id"
+                          " WHERE i.title LIKE 'Statement on Clearview AI%'").fetchone() == (2,)
+
+
+def test_an_edit_that_adds_a_watched_company_is_announced_once(
+    world: World, tmp_path: Path, slack: Receiver
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    _first_world(world)
+    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
+    runs.once()
+
+    medibank = replace(MEDIBANK, title="OAIC opens investigation into Medibank and PimEyes",
+                       body=MEDIBANK.body + "\n\nThe inquiry also covers PimEyes, a face search "
+                       "engine that indexed customers' photographs.")
+    world.oaic_items = [CLEARVIEW_OAIC, medibank]
+    world.publish()
+    clock.advance(60)
+    runs.once()
+    runs.once()  # nothing further: announced once
+
+    assert len(slack.accepted) == 1
+    message = slack.messages()[0]
+    assert message["blocks"][0]["text"]["text"] == "Updated: OAIC: PimEyes"
+    assert "Medibank and PimEyes" in message["text"]
+    with runs.db() as db:
+        assert db.execute("SELECT reason, state FROM outbox").fetchall() == [
+            ("edit: PimEyes", "sent")]
+    assert {t["term"] for t in _entry(runs, "OAIC opens investigation")["tags"]} == {
+        "OAIC", "PimEyes"}
