@@ -115,6 +115,8 @@ class StoredItem:
     companies: tuple[str, ...] = ()
     snippets: tuple[str, ...] = ()
     topic: bool = False
+    event: int | None = None  # the joint event it belongs to (the id of its first statement)
+    related: tuple[tuple[str, str, str], ...] = ()  # (regulator, title, url) of the others
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,8 @@ from monitor.store import PollResult, Store
 
 log = logging.getLogger(__name__)
 BODY_ATTEMPTS = 3
+EVENT_DAYS = 3  # joint statements are published within a few days of each other
+EVENT_SIMILARITY = 0.3  # and share at least this share of their headlines' content words
 
 
 class ListingEmpty(RegmonError):
@@ -151,6 +154,7 @@ class Monitor:
         for item_id, item in edited:
             self._record_edit(source, item_id, item)
         requests, received = self._read_bodies(source)
+        self._link_events([i.key for i in new])
         new_matches = 0 if baseline else len(self.store.matched_among(i.key for i in new))
         return SourceReport(
             source.id, True, recovered_from=before.health if before.health != "ok" else None,
@@ -158,6 +162,18 @@ class Monitor:
             new_matches=new_matches, baseline=baseline, unchanged=listing.unchanged,
             warnings=listing.warnings, newest=listing.items[:3],
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
+
+    def _link_events(self, keys: Sequence[str]) -> None:
+        """Statements of different regulators about the same company, stated within a few
+        days of each other, with similar headlines, are one joint event."""
+        for item_id, title, _ in self.store.listed_as(keys).values():
+            best: tuple[float, int] | None = None
+            for _, _, other_title, event_id in self.store.event_candidates(item_id, EVENT_DAYS):
+                score = headline_similarity(title, other_title)
+                if score >= EVENT_SIMILARITY and (best is None or score > best[0]):
+                    best = (score, event_id)
+            if best is not None:
+                self.store.join_event(item_id, best[1])
 
     def _record_edit(self, source: Source, item_id: int, item: ListedItem) -> None:
         """A known statement shows a new title or summary: read its page again, keep the new
@@ -226,6 +242,7 @@ class Monitor:
                        if i.key not in known]
             recorded += self.store.record_backfill_page(
                 source.id, source.regulator, source.timezone, results, page + 1, end)
+            self._link_events([i.key for i, r in results if r.matches])
             read += 1
             page += 1
             if progress:
@@ -411,6 +428,18 @@ class Monitor:
         if health != health_before:
             self.notifier.alert(f"source {source.id} is now {health}: {error}")
         return SourceReport(source.id, False, health=health, error=str(error))
+
+
+_STOPWORDS = frozenset("a an and the of on in into to for with by from at over its it is are "
+                       "be was as or our we their statement".split())
+
+
+def headline_similarity(first: str, second: str) -> float:
+    """How alike two headlines are: the share of their content words they have in common."""
+    def words(text: str) -> set[str]:
+        return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOPWORDS}
+    a, b = words(first), words(second)
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _edited(item: ListedItem, title: str, summary: str) -> bool:

@@ -154,6 +154,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX outbox_once ON outbox (item_id, channel, reason)
         WHERE item_id IS NOT NULL;
     """,
+    # 8: joint statements: statements of different regulators about the same companies, on
+    # the same days, share an event (the id of its first statement)
+    """
+    ALTER TABLE items ADD COLUMN event_id INTEGER;
+    CREATE INDEX items_by_event ON items (event_id);
+    """,
 )
 
 
@@ -690,11 +696,36 @@ class Store:
         found = self._with_matches(rows)
         return found[0] if found else None
 
+    def event_candidates(self, item_id: int, days: int) -> list[tuple[int, str, str, int]]:
+        """Matched statements of other regulators, naming a company this one names, stated
+        within `days` of it: (id, regulator, title, event id)."""
+        return [(int(r[0]), r[1], r[2], int(r[3])) for r in self._read(
+            "SELECT o.id, o.regulator, o.title, COALESCE(o.event_id, o.id) FROM items o, items i"
+            " WHERE i.id = ? AND o.id != i.id AND o.regulator != i.regulator"
+            " AND abs(julianday(COALESCE(o.published, substr(o.first_seen_at, 1, 10)))"
+            " - julianday(COALESCE(i.published, substr(i.first_seen_at, 1, 10)))) <= ?"
+            " AND EXISTS (SELECT 1 FROM matches mo JOIN matches mi ON mo.company = mi.company"
+            " WHERE mo.item_id = o.id AND mi.item_id = i.id) ORDER BY o.id",
+            (item_id, days))]
+
+    def join_event(self, item_id: int, event_id: int) -> None:
+        """Make a statement part of a joint event (the event's first statement too)."""
+        with self._write() as db:
+            db.execute("UPDATE items SET event_id = ? WHERE id IN (?, ?)",
+                       (event_id, item_id, event_id))
+
+    def event_deliveries(self, event_id: int, channel: str) -> list[tuple[int, str]]:
+        """(item id, outbox state) of the event's statements on a channel."""
+        return [(int(r[0]), r[1]) for r in self._read(
+            "SELECT o.item_id, o.state FROM outbox o JOIN items i ON i.id = o.item_id"
+            " WHERE i.event_id = ? AND o.channel = ? AND o.reason = 'new'", (event_id, channel))]
+
     def fingerprint(self) -> str:
         """Changes whenever anything a feed shows may have changed."""
-        row = self._read("SELECT COUNT(*), MAX(id), MAX(updated_at) FROM items")[0]
+        row = self._read("SELECT COUNT(*), MAX(id), MAX(updated_at), COUNT(event_id)"
+                         " FROM items")[0]
         matched = self._read("SELECT COUNT(*), MAX(item_id) FROM matches")[0]
-        return f"{row[0]}:{row[1]}:{row[2]}:{matched[0]}:{matched[1]}"
+        return f"{row[0]}:{row[1]}:{row[2]}:{row[3]}:{matched[0]}:{matched[1]}"
 
     def counts(self) -> dict[str, int]:
         """How many statements and matched statements are stored."""
@@ -711,9 +742,19 @@ class Store:
         for match in self._read(f"SELECT * FROM matches WHERE item_id IN ({marks})"
                                 " ORDER BY item_id, position", ids):
             found.setdefault(match["item_id"], []).append(match)
+        events = {r["event_id"] for r in rows if r["event_id"] is not None}
+        members: dict[int, list[sqlite3.Row]] = {}
+        if events:
+            event_marks = ",".join("?" * len(events))
+            for other in self._read(f"SELECT id, event_id, regulator, title, url FROM items"
+                                    f" WHERE event_id IN ({event_marks}) ORDER BY id",
+                                    list(events)):
+                members.setdefault(other["event_id"], []).append(other)
         out = []
         for row in rows:
             matches = found.get(row["id"], [])
+            related = tuple((o["regulator"], o["title"], o["url"])
+                            for o in members.get(row["event_id"], []) if o["id"] != row["id"])
             out.append(StoredItem(
                 id=row["id"], key=row["key"], url=row["url"], source_id=row["source_id"],
                 regulator=row["regulator"], title=row["title"], summary=row["summary"],
@@ -722,7 +763,7 @@ class Store:
                 is_new=bool(row["is_new"]),
                 companies=tuple(dict.fromkeys(m["company"] for m in matches)),
                 snippets=tuple(dict.fromkeys(m["snippet"] for m in matches)),
-                topic=bool(row["topic"])))
+                topic=bool(row["topic"]), event=row["event_id"], related=related))
         return out
 
 

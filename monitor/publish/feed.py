@@ -109,6 +109,8 @@ def describe(item: StoredItem) -> str:
         lines.append("Companies: " + ", ".join(item.companies) + ".")
     for snippet in item.snippets:
         lines.append(f"“{snippet}”")
+    for regulator, title, url in item.related:
+        lines.append(f"Also published by the {regulator}: {title} <{url}>")
     return "\n\n".join(lines)
 
 

@@ -232,23 +232,31 @@ class Notifier:
             return
         statements = [d for d in due if d.item is not None]
         if channel == "slack" and len(statements) > self.settings.digest_threshold:
-            batches = [statements[i:i + DIGEST_PER_MESSAGE]
+            batches = [("digest", statements[i:i + DIGEST_PER_MESSAGE])
                        for i in range(0, len(statements), DIGEST_PER_MESSAGE)]
+        elif channel == "slack":
+            batches = [("event" if len(b) > 1 else "one", b) for b in _by_event(due)]
         else:
-            batches = [[d] for d in due]
-        for batch in batches:
+            batches = [("one", [d]) for d in due]
+        for kind, batch in batches:
             try:
-                self._send(channel, batch)
+                self._send(channel, batch, kind)
             except DeliveryError as error:
                 self._failed(channel, batch, error, report)
                 return
             self.store.mark_sent([d.id for d in batch])
             report.sent += len(batch)
 
-    def _send(self, channel: str, batch: Sequence[Delivery]) -> None:
+    def _send(self, channel: str, batch: Sequence[Delivery], kind: str = "one") -> None:
         if channel == "slack":
-            body = slack_digest(batch, self.settings.feeds_base_url) if len(batch) > 1 \
-                else slack_message(_item(batch[0]), batch[0].reason)
+            if kind == "digest":
+                body = slack_digest(batch, self.settings.feeds_base_url)
+            elif kind == "event":
+                body = slack_event([_item(d) for d in batch])
+            elif self._joins_announced_event(batch[0]):
+                body = slack_follow_up(_item(batch[0]))
+            else:
+                body = slack_message(_item(batch[0]), batch[0].reason)
             self._post(channel, self.secrets.slack_url, json.dumps(body).encode(), {})
         elif channel == "webhook":
             delivery = batch[0]
@@ -262,6 +270,13 @@ class Notifier:
             text = slack_escape(batch[0].message or "")
             self._post(channel, self.secrets.operator_url,
                        json.dumps({"text": f":warning: regmon: {text}"}).encode(), {})
+
+    def _joins_announced_event(self, delivery: Delivery) -> bool:
+        item = delivery.item
+        if item is None or item.event is None or delivery.reason != "new":
+            return False
+        return any(other != item.id and state == "sent"
+                   for other, state in self.store.event_deliveries(item.event, delivery.channel))
 
     def _post(self, channel: str, url: str | None, body: bytes, headers: dict[str, str]) -> None:
         if not url:
@@ -447,6 +462,52 @@ def slack_message(item: StoredItem, reason: str = "new") -> dict[str, Any]:
     return {"text": text, "blocks": blocks, "unfurl_links": False}
 
 
+def _by_event(due: Sequence[Delivery]) -> list[list[Delivery]]:
+    """Due deliveries in order, those of one joint event (new statements) in one batch."""
+    batches: list[list[Delivery]] = []
+    by_event: dict[int, list[Delivery]] = {}
+    for delivery in due:
+        event = delivery.item.event if delivery.item is not None else None
+        if event is not None and delivery.reason == "new":
+            if event in by_event:
+                by_event[event].append(delivery)
+                continue
+            by_event[event] = [delivery]
+            batches.append(by_event[event])
+        else:
+            batches.append([delivery])
+    return batches
+
+
+def slack_event(items: Sequence[StoredItem]) -> dict[str, Any]:
+    """One message for a joint event: every regulator's statement, each linked."""
+    regulators = ", ".join(dict.fromkeys(i.regulator for i in items))
+    companies = ", ".join(dict.fromkeys(c for i in items for c in i.companies))
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {
+        "type": "plain_text", "emoji": False,
+        "text": _cut(f"{regulators}: {companies} (joint)", HEADER_LIMIT)}}]
+    for item in items:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(
+            f"*<{_slack_url(item.url)}|{slack_escape(item.title)}>*\n"
+            f"{slack_escape(item.regulator)} · {_stated(item)}", SECTION_LIMIT)}})
+    quoted = "\n".join(f">{slack_escape(s)}" for i in items for s in i.snippets[:1])
+    if quoted:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                    "text": _cut(quoted, SECTION_LIMIT)}})
+    text = _cut(f"{slack_escape(regulators)}: " + "; ".join(
+        f"{slack_escape(i.title)} {_slack_url(i.url)}" for i in items), 3000)
+    return {"text": text, "blocks": blocks, "unfurl_links": False}
+
+
+def slack_follow_up(item: StoredItem) -> dict[str, Any]:
+    """A short note that another regulator joined an event already announced."""
+    line = (f"Also published by the {slack_escape(item.regulator)}: "
+            f"<{_slack_url(item.url)}|{slack_escape(item.title)}>")
+    return {"text": _cut(line, 3000), "unfurl_links": False,
+            "blocks": [{"type": "context", "elements": [{"type": "mrkdwn",
+                                                         "text": _cut(line, 3000)}]}]}
+
+
 def slack_digest(batch: Sequence[Delivery], feeds_base_url: str) -> dict[str, Any]:
     """One message listing many new statements (a first run after downtime, a busy day)."""
     items = [_item(d) for d in batch]
@@ -485,6 +546,9 @@ def webhook_payload(delivery: Delivery, item: StoredItem, feeds_base_url: str,
             if delivery.reason != "new" else [],
             "snippets": list(item.snippets),
             "links": {"statement": item.url, "feed": urljoin(feeds_base_url, "all.atom")},
+            "event": {"id": item.event, "also": [
+                {"regulator": r, "title": t, "url": u} for r, t, u in item.related]}
+            if item.event is not None else None,
         },
     }
 

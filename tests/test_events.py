@@ -1,0 +1,78 @@
+"""Joint statements: the same announcement by several regulators is one event: one Slack
+message naming every regulator, feed entries that name and link each other, and a short
+follow-up (not a new alert) when another regulator joins later."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from monitor.clock import FakeClock
+from monitor.pipeline import headline_similarity
+from monitor.publish.notify import Secrets
+from tests.receivers import SLACK_PATH, Receiver
+from tests.sites import Site, Statement, World
+from tests.test_end_to_end import _first_world
+from tests.test_notify import Runs
+
+OAIC_JOINT = Statement("oaic-and-ico-open-joint-investigation-into-clearview-ai",
+                       "OAIC and UK’s ICO open joint investigation into Clearview AI Inc.",
+                       date(2026, 11, 26), "The OAIC and the ICO will investigate Clearview AI.")
+ICO_JOINT = Statement("ico-and-oaic-open-joint-investigation-into-clearview-ai",
+                      "ICO and OAIC open joint investigation into Clearview AI Inc",
+                      date(2026, 11, 26), "The ICO and the OAIC will investigate.")
+OPC_LATER = Statement("c4d2", "OPC joins the joint investigation into Clearview AI Inc",
+                      date(2026, 11, 27), "Canada's OPC joins the investigation.")
+OAIC_OTHER = Statement("clearview-ai-annual-report", "Annual report: our work on privacy",
+                       date(2026, 11, 26), "The report mentions Clearview AI.")
+
+
+@pytest.fixture
+def slack() -> Iterator[Receiver]:
+    site = Site("hooks")
+    yield Receiver(site, SLACK_PATH)
+    site.close()
+
+
+def test_headlines_of_one_announcement_are_alike_and_others_are_not() -> None:
+    assert headline_similarity(OAIC_JOINT.title, ICO_JOINT.title) >= 0.6
+    assert headline_similarity(OAIC_OTHER.title, ICO_JOINT.title) < 0.3
+
+
+def test_a_joint_announcement_is_one_event_and_one_slack_message(
+    world: World, tmp_path: Path, slack: Receiver
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    _first_world(world)
+    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
+    runs.once()
+    world.oaic_items = [OAIC_JOINT, OAIC_OTHER, *world.oaic_items]
+    world.ico_news = [ICO_JOINT, *world.ico_news]
+    world.publish()
+
+    runs.once()
+
+    joint = [m for m in slack.messages() if "(joint)" in m["blocks"][0]["text"]["text"]]
+    assert len(joint) == 1
+    assert joint[0]["blocks"][0]["text"]["text"] == "OAIC, ICO: Clearview AI (joint)" or \
+        joint[0]["blocks"][0]["text"]["text"] == "ICO, OAIC: Clearview AI (joint)"
+    others = [m for m in slack.messages() if m not in joint]
+    assert [m["blocks"][1]["text"]["text"].split("|")[1].split(">")[0] for m in others] == [
+        OAIC_OTHER.title]  # the unrelated statement is its own message
+    feed = feedparser.parse(str(runs.state / "feeds" / "company" / "clearview-ai.atom"))
+    oaic = next(e for e in feed.entries if e["title"] == OAIC_JOINT.title)
+    assert f"Also published by the ICO: {ICO_JOINT.title}" in oaic["summary"]
+
+    world.opc_items = [OPC_LATER, *world.opc_items]
+    world.publish()
+    clock.advance(3600)
+    runs.once()
+
+    follow_up = slack.messages()[-1]
+    assert follow_up["text"].startswith("Also published by the OPC: ")
+    assert [b["type"] for b in follow_up["blocks"]] == ["context"]
+    assert len(slack.accepted) == 3
