@@ -210,6 +210,8 @@ class JsonSource(_SourceBase):
     summary_path: str | None = None
     date_path: str | None = None
     total_pages_path: str | None = None
+    order_param: str | None = None  # the body key that orders the results ("order")
+    backfill_orders: tuple[str, ...] = ()  # a backfill walks the archive in each of these
 
 
 class FeedSource(_SourceBase):

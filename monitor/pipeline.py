@@ -205,15 +205,47 @@ class Monitor:
         at the end of the archive, at a page older than `since`, or after `max_pages`."""
         archive = source.fallback if isinstance(source, FeedSource) and source.fallback \
             else source
-        page, finished = self.store.backfill_position(source.id)
-        if finished:
-            return BackfillReport(source.id, 0, 0, "the archive was read to its end before")
         if not archive.page_param:
             return BackfillReport(source.id, 0, 0, "", "this source has no paged archive "
                                   "(set page_param in sources.toml)")
+        walks: list[tuple[str, Source | HtmlSource | JsonSource]] = [(source.id, archive)]
+        if isinstance(archive, JsonSource) and archive.order_param and archive.backfill_orders:
+            # Ordered by the statements' own dates, pages shift while they are walked: a
+            # second walk in the other order catches what slid across a page boundary. (A
+            # walk back to a date goes newest first only; the rest waits for a full one.)
+            orders = archive.backfill_orders if since is None else archive.backfill_orders[:1]
+            walks = [(f"{source.id}:{order}", archive.model_copy(update={
+                "body": {**archive.body, archive.order_param: order}})) for order in orders]
         read = recorded = 0
+        reasons = []
+        for position, walk in walks:
+            outcome = self._walk(source, walk, position, since,
+                                 None if max_pages is None else max_pages - read, progress,
+                                 read, recorded)
+            read, recorded = outcome.pages, outcome.recorded
+            if outcome.error:
+                return outcome
+            reasons.append(outcome.stopped)
+            if outcome.stopped.startswith("stopped early"):
+                break
+        self._read_bodies(source, limit=1_000_000)
+        reason = reasons[-1] if len(set(reasons)) == 1 else "; ".join(dict.fromkeys(reasons))
+        if len(walks) > 1 and reason == "reached the end of the archive":
+            reason += " (walked in both orders)"
+        return BackfillReport(source.id, read, recorded, reason)
+
+    def _walk(self, source: Source, archive: Source | HtmlSource | JsonSource, position: str,
+              since: date | None, max_pages: int | None,
+              progress: Callable[[str, int, int], None] | None, read: int,
+              recorded: int) -> BackfillReport:
+        """One walk through an archive, from where the last one under `position` stopped."""
+        page, finished = self.store.backfill_position(position)
+        if finished:
+            return BackfillReport(source.id, read, recorded,
+                                  "the archive was read to its end before")
+        walked = 0
         while True:
-            if (max_pages is not None and read >= max_pages) or self.stopping.is_set():
+            if (max_pages is not None and walked >= max_pages) or self.stopping.is_set():
                 reason = "stopped early; run it again to resume"
                 break
             url, body = page_request(archive, page)
@@ -228,29 +260,28 @@ class Monitor:
             end = not items or (found.total_pages is not None and page + 1 >= found.total_pages)
             older = since is not None and bool(items) and all(
                 i.published is not None and i.published < since for i in items)
+            walked += 1
+            read += 1
             if older and not end:
                 # Wholly older than asked: not recorded now, and where a deeper backfill
                 # resumes. (A page that straddles the date is recorded whole: nothing on a
                 # page already read is ever skipped for good.)
                 self.store.record_backfill_page(source.id, source.regulator, source.timezone,
-                                                [], page, False)
-                read += 1
+                                                [], page, False, position)
                 reason = f"reached {since}"
                 break
             known = self.store.known_keys(i.key for i in items)
             results = [(i, self.matcher.match(i.title, i.summary)) for i in items
                        if i.key not in known]
             recorded += self.store.record_backfill_page(
-                source.id, source.regulator, source.timezone, results, page + 1, end)
+                source.id, source.regulator, source.timezone, results, page + 1, end, position)
             self._link_events([i.key for i, r in results if r.matches])
-            read += 1
             page += 1
             if progress:
                 progress(source.id, read, recorded)
             if end:
                 reason = "reached the end of the archive"
                 break
-        self._read_bodies(source, limit=1_000_000)
         return BackfillReport(source.id, read, recorded, reason)
 
     def _storm(self, source: Source, listing: Listing, new: Sequence[ListedItem],

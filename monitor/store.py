@@ -468,9 +468,11 @@ class Store:
     def record_backfill_page(
         self, source_id: str, regulator: str, timezone: str,
         items: Sequence[tuple[ListedItem, MatchResult]], next_page: int, done: bool,
+        position: str | None = None,
     ) -> int:
         """Record one archive page's statements as history (never announced: no outbox row)
-        and where the backfill stands, in one transaction. Returns how many were new."""
+        and where the backfill stands (under `position`, default the source id: one per walk
+        order), in one transaction. Returns how many were new."""
         now = format_utc(self.clock.now())
         added = 0
         with self._write() as db:
@@ -482,7 +484,7 @@ class Store:
                 "INSERT INTO backfill (source_id, next_page, done, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (source_id) DO UPDATE SET next_page = excluded.next_page,"
                 " done = excluded.done, updated_at = excluded.updated_at",
-                (source_id, next_page, int(done), now))
+                (position or source_id, next_page, int(done), now))
         return added
 
     def record_failure(self, source_id: str, error: str) -> int:

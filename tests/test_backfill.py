@@ -3,6 +3,7 @@ silently (nothing is announced), resumably, and only as far back as asked."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -58,8 +59,12 @@ def test_backfill_fills_the_store_and_notifies_nobody(world: World, regmon: Regm
         assert run.stdout.splitlines() == [
             # the OAIC's listing does not say how many pages it has: an empty page ends it
             "oaic-media: 6 page(s), 45 statement(s) recorded; reached the end of the archive",
-            "ico-news: 4 page(s), 80 statement(s) recorded; reached the end of the archive",
-            "ico-enforcement: 2 page(s), 30 statement(s) recorded; reached the end of the archive",
+            # the ICO's API is walked newest first, then oldest first (items shift between
+            # pages while they are read): the second walk finds nothing new here
+            "ico-news: 8 page(s), 80 statement(s) recorded; reached the end of the archive "
+            "(walked in both orders)",
+            "ico-enforcement: 4 page(s), 30 statement(s) recorded; reached the end of the "
+            "archive (walked in both orders)",
             "opc-news: 4 page(s), 25 statement(s) recorded; reached the end of the archive",
         ]
         assert regmon("once", env=env).code == 0
@@ -109,6 +114,8 @@ def test_backfill_stops_at_the_date_given(world: World, regmon: Regmon) -> None:
     assert run.stdout == f"ico-news: 3 page(s), 50 statement(s) recorded; reached {since}\n"
     assert _count(regmon, f"SELECT COUNT(*) FROM items WHERE published >= '{since}'") == 31
     more = regmon("backfill", "--source", "ico-news")  # no date: it goes on from there
-    assert more.stdout == ("ico-news: 2 page(s), 30 statement(s) recorded; reached the end of "
-                           "the archive\n")
+    assert more.stdout == ("ico-news: 6 page(s), 30 statement(s) recorded; reached the end of "
+                           "the archive (walked in both orders)\n")
+    orders = [json.loads(r.body)["order"] for r in world.ico.requests if r.method == "POST"]
+    assert orders == ["newest"] * 3 + ["newest"] * 2 + ["oldest"] * 4
     assert _count(regmon, "SELECT COUNT(*) FROM items") == 80
