@@ -3,6 +3,7 @@ publish. One poll of one source, and one run over all sources."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -29,6 +30,9 @@ from monitor.store import PollResult, Store
 
 log = logging.getLogger(__name__)
 BODY_ATTEMPTS = 3
+RECHECK_DAYS = 14  # statements first seen this recently have their pages re-read,
+RECHECK_HOURS = 24  # about once a day (conditionally: usually a 304),
+RECHECK_PER_POLL = 5  # a few per poll, so the sites see no burst
 EVENT_DAYS = 3  # joint statements are published within a few days of each other
 EVENT_SIMILARITY = 0.3  # and share at least this share of their headlines' content words
 
@@ -154,6 +158,7 @@ class Monitor:
         for item_id, item in edited:
             self._record_edit(source, item_id, item)
         requests, received = self._read_bodies(source)
+        self._recheck_bodies(source)
         self._link_events([i.key for i in new])
         new_matches = 0 if baseline else len(self.store.matched_among(i.key for i in new))
         return SourceReport(
@@ -162,6 +167,34 @@ class Monitor:
             new_matches=new_matches, baseline=baseline, unchanged=listing.unchanged,
             warnings=listing.warnings, newest=listing.items[:3],
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
+
+    def _recheck_bodies(self, source: Source) -> None:
+        """Read recent statements' pages again, conditionally, about once a day: a page edited
+        without its listing entry changing is a new version too."""
+        if not source.fetch_articles:
+            return
+        for item_id, url, title, summary, validators in self.store.bodies_to_recheck(
+                source.id, RECHECK_DAYS, RECHECK_HOURS, RECHECK_PER_POLL):
+            if self.stopping.is_set():
+                return
+            try:
+                response = self.fetcher.fetch(url, source, validators=validators)
+                if response.not_modified:
+                    self.store.body_unchanged(item_id, response.validators)
+                    continue
+                text, _ = extract_article(response.body, response.content_type,
+                                          source.article_body, source.article_strip)
+            except (FetchError, ExtractError) as error:
+                log.info("source %s: could not re-check %s: %s", source.id, url, error)
+                continue
+            if hashlib.sha256(text.encode()).hexdigest() == self.store.content_hash(item_id):
+                self.store.body_unchanged(item_id, response.validators)
+                continue
+            result = self.matcher.match(title, summary, text)
+            added = self.store.record_edit(item_id, title, summary, text, result,
+                                           self.notifier.channels)
+            log.info("source %s: statement page edited: %s%s", source.id, title,
+                     f" (now also names {', '.join(added)})" if added else "")
 
     def _link_events(self, keys: Sequence[str]) -> None:
         """Statements of different regulators about the same company, stated within a few

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -384,9 +384,11 @@ class Store:
             text = body if body is not None else (row[0] if row else None)
             digest = hashlib.sha256(f"{title}\n{summary}\n{text or ''}".encode()).hexdigest()
             db.execute("UPDATE items SET title = ?, summary = ?, body = ?, updated_at = ?,"
-                       " topic = ?, rejections = ? WHERE id = ?",
+                       " topic = ?, rejections = ?, body_fetched_at = ?, content_hash ="
+                       " COALESCE(?, content_hash) WHERE id = ?",
                        (title, summary, text, now, int(result.is_topic), _rejections(result),
-                        item_id))
+                        now, hashlib.sha256(body.encode()).hexdigest() if body is not None
+                        else None, item_id))
             db.execute("INSERT INTO versions (item_id, seen_at, title, summary, content_hash)"
                        " VALUES (?, ?, ?, ?, ?)", (item_id, now, title, summary, digest))
             db.execute("DELETE FROM matches WHERE item_id = ?", (item_id,))
@@ -396,6 +398,34 @@ class Store:
                 _enqueue(db, item_id, channels, now, "pending",
                          reason="edit: " + ", ".join(sorted(added)))
         return added
+
+    def bodies_to_recheck(self, source_id: str, recent_days: int, every_hours: int,
+                          limit: int) -> list[tuple[int, str, str, str, Validators]]:
+        """Recent statements whose page was last read more than `every_hours` ago:
+        (id, url, title, summary, the page's validators and content hash)."""
+        now = self.clock.now()
+        recent = format_utc(now - timedelta(days=recent_days))
+        stale = format_utc(now - timedelta(hours=every_hours))
+        rows = self._read(
+            "SELECT id, url, title, summary, body_etag, body_last_modified, content_hash FROM items"
+            " WHERE source_id = ? AND body_state = 'ok' AND first_seen_at >= ?"
+            " AND COALESCE(body_fetched_at, first_seen_at) < ? ORDER BY body_fetched_at LIMIT ?",
+            (source_id, recent, stale, limit))
+        return [(r[0], r[1], r[2], r[3], Validators(r[4], r[5], None)) for r in rows]
+
+    def body_unchanged(self, item_id: int, validators: Validators | None = None) -> None:
+        """The page was read again and had not changed: remember when."""
+        now = format_utc(self.clock.now())
+        with self._write() as db:
+            db.execute("UPDATE items SET body_fetched_at = ?, body_etag = COALESCE(?, body_etag),"
+                       " body_last_modified = COALESCE(?, body_last_modified) WHERE id = ?",
+                       (now, validators.etag if validators else None,
+                        validators.last_modified if validators else None, item_id))
+
+    def content_hash(self, item_id: int) -> str | None:
+        """The hash of a statement's article text as last read."""
+        rows = self._read("SELECT content_hash FROM items WHERE id = ?", (item_id,))
+        return rows[0][0] if rows else None
 
     def body_of(self, item_id: int) -> str | None:
         """A statement's article text as last read."""

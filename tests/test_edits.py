@@ -15,7 +15,7 @@ import pytest
 from monitor.clock import FakeClock
 from monitor.publish.notify import Secrets
 from tests.receivers import SLACK_PATH, Receiver
-from tests.sites import Site, World
+from tests.sites import Site, World, oaic_article
 from tests.test_end_to_end import CLEARVIEW_OAIC, MEDIBANK, _first_world
 from tests.test_notify import Runs
 
@@ -85,3 +85,35 @@ def test_an_edit_that_adds_a_watched_company_is_announced_once(
             ("edit: PimEyes", "sent")]
     assert {t["term"] for t in _entry(runs, "OAIC opens investigation")["tags"]} == {
         "OAIC", "PimEyes"}
+
+
+def test_a_page_edited_behind_an_unchanged_listing_is_found_by_a_daily_recheck(
+    world: World, tmp_path: Path, slack: Receiver
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    _first_world(world)
+    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
+    runs.once()
+    # The listing is untouched; only the article page changes.
+    world.oaic.page(f"/news/media-centre/{MEDIBANK.slug}", oaic_article(replace(
+        MEDIBANK, body=MEDIBANK.body + "\n\nThe investigation also covers the use of PimEyes "
+        "to search for customers' faces.")))
+
+    clock.advance(3600)
+    runs.once()  # too soon: nothing is re-read
+    assert slack.attempts == []
+    clock.advance(24 * 3600)
+    runs.once()  # re-read (the ETag differs), a new version, and PimEyes announced once
+    clock.advance(25 * 3600)
+    runs.once()  # re-read again: 304, nothing more
+
+    assert len(slack.accepted) == 1
+    assert slack.messages()[0]["blocks"][0]["text"]["text"] == "Updated: OAIC: PimEyes"
+    with runs.db() as db:
+        assert db.execute("SELECT COUNT(*) FROM versions v JOIN items i ON i.id = v.item_id"
+                          " WHERE i.title = ?", (MEDIBANK.title,)).fetchone() == (2,)
+    entry = _entry(runs, "OAIC opens investigation")
+    assert entry["updated"] == "2026-11-29T10:00:00+00:00"
+    medibank_requests = [r for r in world.oaic.requests if r.path.endswith(MEDIBANK.slug)]
+    assert [r.headers.get("If-None-Match") is not None for r in medibank_requests] == [
+        False, True, True]

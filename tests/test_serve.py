@@ -82,6 +82,11 @@ def test_the_index_page_lets_a_feed_reader_discover_the_feeds(served: str) -> No
     page = httpx.get(served).text
     assert '<link rel="alternate" type="application/atom+xml" href="all.atom"' in page
     assert '<link rel="alternate" type="application/rss+xml" href="all.rss"' in page
+    assert 'href="company/clearview-ai.atom"' in page and 'href="regulator/ico.atom"' in page
+    assert 'href="feeds.opml"' in page
+    opml = httpx.get(served + "feeds.opml")
+    assert opml.headers["content-type"] == "text/x-opml; charset=utf-8"
+    assert httpx.get(served + "company/clearview-ai.atom").status_code == 200
     discovered = feedparser.parse(httpx.get(served).content)
     assert discovered.bozo  # an HTML page, not a feed: a reader follows the links instead
 
