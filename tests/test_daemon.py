@@ -24,7 +24,7 @@ from tests.test_end_to_end import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK
 FAST = {"startup_spread_seconds": 0.0, "delivery_interval_seconds": 1.0}
 
 
-def _fast_intervals(config: Path, minutes: float = 0.05) -> None:
+def _fast_intervals(config: Path, minutes: float = 0.025) -> None:
     text = config.read_text().replace('kind = "', f"interval_minutes = {minutes}\nkind = \"")
     config.write_text(text)
 
@@ -114,7 +114,7 @@ def test_the_daemon_polls_on_schedule_delivers_talks_to_systemd_and_stops_prompt
         _wait_for(lambda: all(n >= 1 for n in _polls(regmon).values()) and len(_polls(regmon)) == 4)
         world.oaic_items = [BUNNINGS, CLEARVIEW_OAIC, MEDIBANK]
         world.publish()
-        _wait_for(lambda: min(_polls(regmon).values()) >= 3)  # on schedule, every ~3 s
+        _wait_for(lambda: min(_polls(regmon).values()) >= 3)  # on schedule, every ~1.5 s
         _wait_for(lambda: len(slack.accepted) == 1)
         assert regmon("once").code == 75  # cron beside the daemon steps aside
         code, seconds = daemon.stop()
@@ -152,8 +152,8 @@ def test_sighup_with_a_broken_file_keeps_the_old_configuration(world: World,
         before = _polls(regmon)["oaic-media"]
         _wait_for(lambda: _polls(regmon)["oaic-media"] >= before + 2)  # still polling
 
-        regmon.config.write_text(good.replace('interval_minutes = 0.05\nkind = "html"',
-                                              'interval_minutes = 0.05\nenabled = false\n'
+        regmon.config.write_text(good.replace('interval_minutes = 0.025\nkind = "html"',
+                                              'interval_minutes = 0.025\nenabled = false\n'
                                               'kind = "html"'))
         daemon.process.send_signal(signal.SIGHUP)
         _wait_for(lambda: "configuration reloaded" in daemon.output(), 10)
