@@ -6,7 +6,7 @@ config -> fetch (Response) -> extract (ListedItem, ArticleText) -> match (MatchR
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 
@@ -132,10 +132,7 @@ class SourceReport:
     new_items: int = 0
     new_matches: int = 0
     baseline: bool = False
-    unchanged: bool = False
     error: str | None = None
-    warnings: tuple[str, ...] = ()
-    newest: tuple[ListedItem, ...] = field(default=())
     requests: int = 0
     bytes_received: int = 0
 

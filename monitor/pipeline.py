@@ -164,8 +164,7 @@ class Monitor:
         return SourceReport(
             source.id, True, recovered_from=before.health if before.health != "ok" else None,
             items_seen=len(listing.items), new_items=len(new),
-            new_matches=new_matches, baseline=baseline, unchanged=listing.unchanged,
-            warnings=listing.warnings, newest=listing.items[:3],
+            new_matches=new_matches, baseline=baseline,
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
 
     def _recheck_bodies(self, source: Source) -> None:

@@ -722,12 +722,6 @@ class Store:
                         row["body_last_modified"], row["content_hash"], row["timezone"], matches,
                         tuple(json.loads(row["rejections"] or "[]")))
 
-    def item(self, item_id: int) -> StoredItem | None:
-        """One stored statement by id."""
-        rows = self._read("SELECT * FROM items WHERE id = ?", (item_id,))
-        found = self._with_matches(rows)
-        return found[0] if found else None
-
     def event_candidates(self, item_id: int, days: int) -> list[tuple[int, str, str, int]]:
         """Matched statements of other regulators, naming a company this one names, stated
         within `days` of it: (id, regulator, title, event id)."""

@@ -16,7 +16,7 @@ from monitor.clock import FakeClock
 from monitor.publish.notify import Secrets
 from tests.receivers import SLACK_PATH, Receiver
 from tests.sites import Site, World, oaic_article
-from tests.test_end_to_end import CLEARVIEW_OAIC, MEDIBANK, _first_world
+from tests.test_end_to_end import CLEARVIEW_OAIC, MEDIBANK
 from tests.test_notify import Runs
 
 
@@ -36,9 +36,7 @@ def test_an_edit_that_changes_nothing_watched_is_silent_but_moves_updated(
     world: World, tmp_path: Path, slack: Receiver
 ) -> None:
     clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
-    _first_world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     before = _entry(runs, "Statement on Clearview AI")
 
     clock.advance(3600)
@@ -63,9 +61,7 @@ def test_an_edit_that_adds_a_watched_company_is_announced_once(
     world: World, tmp_path: Path, slack: Receiver
 ) -> None:
     clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
-    _first_world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
 
     medibank = replace(MEDIBANK, title="OAIC opens investigation into Medibank and PimEyes",
                        body=MEDIBANK.body + "\n\nThe inquiry also covers PimEyes, a face search "
@@ -91,9 +87,7 @@ def test_a_page_edited_behind_an_unchanged_listing_is_found_by_a_daily_recheck(
     world: World, tmp_path: Path, slack: Receiver
 ) -> None:
     clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
-    _first_world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     # The listing is untouched; only the article page changes.
     world.oaic.page(f"/news/media-centre/{MEDIBANK.slug}", oaic_article(replace(
         MEDIBANK, body=MEDIBANK.body + "\n\nThe investigation also covers the use of PimEyes "

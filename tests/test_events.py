@@ -16,7 +16,6 @@ from monitor.pipeline import headline_similarity
 from monitor.publish.notify import Secrets
 from tests.receivers import SLACK_PATH, Receiver
 from tests.sites import Site, Statement, World
-from tests.test_end_to_end import _first_world
 from tests.test_notify import Runs
 
 OAIC_JOINT = Statement("oaic-and-ico-open-joint-investigation-into-clearview-ai",
@@ -47,9 +46,7 @@ def test_a_joint_announcement_is_one_event_and_one_slack_message(
     world: World, tmp_path: Path, slack: Receiver
 ) -> None:
     clock = FakeClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
-    _first_world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     world.oaic_items = [OAIC_JOINT, OAIC_OTHER, *world.oaic_items]
     world.ico_news = [ICO_JOINT, *world.ico_news]
     world.publish()

@@ -59,6 +59,16 @@ class Runs:
         self.clock = clock
         self.secrets = secrets
 
+    @classmethod
+    def after_baseline(cls, world: World, tmp: Path, clock: FakeClock, secrets: Secrets,
+                       **settings: object) -> Runs:
+        """The quiet three-site world, polled once: its statements are history, so what the
+        test publishes next is what gets announced."""
+        _world(world)
+        runs = cls(world, tmp, clock, secrets, **settings)
+        runs.once()
+        return runs
+
     def once(self) -> Monitor:
         monitor = Monitor(self.config, self.state, self.clock, secrets=self.secrets)
         try:
@@ -87,9 +97,7 @@ def _new(n: int, title: str | None = None) -> Statement:
 def test_the_baseline_never_notifies(world: World, tmp_path: Path, clock: FakeClock,
                                      hooks: Site) -> None:
     slack = Receiver(hooks, SLACK_PATH)
-    _world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     assert slack.attempts == []
     with runs.db() as db:
         assert db.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)
@@ -99,9 +107,7 @@ def test_429_twice_then_200_sends_one_message_no_earlier_than_retry_after_allows
     world: World, tmp_path: Path, clock: FakeClock, hooks: Site
 ) -> None:
     slack = Receiver(hooks, SLACK_PATH, [too_many(30), too_many(45), OK])
-    _world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     world.oaic_items = [BUNNINGS, CLEARVIEW_OAIC, MEDIBANK]
     world.publish()
 
@@ -129,9 +135,7 @@ def test_slack_down_for_many_runs_then_back_delivers_everything_once_in_order(
     world: World, tmp_path: Path, clock: FakeClock, hooks: Site
 ) -> None:
     slack = Receiver(hooks, SLACK_PATH, [DOWN])
-    _world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     published: list[Statement] = []
     for n in range(4):
         published.insert(0, _new(n))
@@ -182,9 +186,7 @@ def test_scraped_text_cannot_ping_the_channel_or_forge_a_link(
     world: World, tmp_path: Path, clock: FakeClock, hooks: Site
 ) -> None:
     slack = Receiver(hooks, SLACK_PATH)
-    _world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     evil = _new(1, "Clearview AI <!channel> & <https://evil.example|click>")
     world.oaic_items = [evil, CLEARVIEW_OAIC, MEDIBANK]
     world.publish()
@@ -204,9 +206,7 @@ def test_the_generic_webhook_is_signed_per_standard_webhooks(
 ) -> None:
     clock = FakeClock(datetime.now(UTC))  # the verifier checks the timestamp against real time
     hook = Receiver(hooks, HOOK_PATH, [DOWN, OK])
-    _world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(webhook_url=hook.url, webhook_secret=SECRET))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(webhook_url=hook.url, webhook_secret=SECRET))
     world.oaic_items = [BUNNINGS, CLEARVIEW_OAIC, MEDIBANK]
     world.publish()
 
@@ -231,9 +231,8 @@ def test_a_rejected_payload_is_dead_at_once_and_a_revoked_url_pauses_the_channel
 ) -> None:
     slack = Receiver(hooks, SLACK_PATH, [INVALID_PAYLOAD, NO_SERVICE])
     operator = Receiver(hooks, "/operator")
-    _world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url, operator_url=operator.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock,
+                               Secrets(slack_url=slack.url, operator_url=operator.url))
     world.oaic_items = [_new(1), CLEARVIEW_OAIC, MEDIBANK]
     world.publish()
     runs.once()  # 400 invalid_payload: dead
@@ -270,9 +269,7 @@ def test_implausibly_many_new_items_are_held_for_a_human(
     world: World, tmp_path: Path, clock: FakeClock, hooks: Site
 ) -> None:
     slack = Receiver(hooks, SLACK_PATH)
-    _world(world)
-    runs = Runs(world, tmp_path, clock, Secrets(slack_url=slack.url))
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     # The site moved every statement to a new URL scheme: all look new.
     world.oaic_items = [replace(s, slug=f"new-scheme-{s.slug}") for s in
                         [_new(n) for n in range(8)]]
@@ -298,9 +295,7 @@ def test_secrets_appear_nowhere_in_logs_or_the_database(
     install_redaction(secrets)
     logging.getLogger().addHandler(caplog.handler)
     caplog.handler.addFilter(install_redaction(secrets))
-    _world(world)
-    runs = Runs(world, tmp_path, clock, secrets)
-    runs.once()
+    runs = Runs.after_baseline(world, tmp_path, clock, secrets)
     world.oaic_items = [BUNNINGS, CLEARVIEW_OAIC, MEDIBANK]
     world.publish()
     for _ in range(3):
