@@ -30,11 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.sites import BenchSites
 from monitor.clock import SystemClock
 from monitor.config import load_config
+from monitor.decide import NewItem
 from monitor.extract import extract_article, extract_listing
 from monitor.match import CompiledWatchlist
 from monitor.model import ListedItem, Match, MatchResult
 from monitor.pipeline import Monitor, page_request
-from monitor.store import PollResult, Store
+from monitor.store import BackfillPosition, Store
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -263,17 +264,20 @@ def history(root: Path, statements: int) -> dict[str, float]:
             match = MatchResult((Match("Clearview AI", "Clearview AI", "bench", "…", "body"),))
             nothing = MatchResult()
             started = time.perf_counter()
-            batch = []
+            batch: list[NewItem] = []
             for n in range(statements):
                 day = date(2020, 1, 1) + timedelta(days=n % 2400)
-                batch.append((ListedItem("history", f"https://example.invalid/s/{n}",
-                                         f"https://example.invalid/s/{n}", f"Old statement {n}",
-                                         "Summary.", day), match if n % 10 == 0 else nothing))
+                batch.append(NewItem(ListedItem(
+                    "history", f"https://example.invalid/s/{n}", f"https://example.invalid/s/{n}",
+                    f"Old statement {n}", "Summary.", day), match if n % 10 == 0 else nothing,
+                    False))
                 if len(batch) == 10_000:
-                    store.record_poll(PollResult("history", "TEST", "UTC", batch, {}, 0))
+                    store.apply_backfill_page("history", "TEST", "UTC", batch, "history",
+                                              BackfillPosition(0, False))
                     batch = []
             if batch:
-                store.record_poll(PollResult("history", "TEST", "UTC", batch, {}, 0))
+                store.apply_backfill_page("history", "TEST", "UTC", batch, "history",
+                                          BackfillPosition(0, False))
             fill = time.perf_counter() - started
         finally:
             store.close()

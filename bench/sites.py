@@ -130,7 +130,7 @@ class BenchWorld:
             for s in v.statements:
                 self.site.page(v.prefix + opc_path(s), padded(opc_article(s), rng))
 
-    def config(self, state_hint: str = "") -> str:
+    def config(self) -> str:
         """sources.toml for these sites: the shipped stanzas, pointed here, politeness delays
         at zero (these are our own loopback sites)."""
         shipped = (REPO / "sources.toml").read_text()

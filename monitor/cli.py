@@ -17,10 +17,17 @@ from pathlib import Path
 from monitor import __version__
 from monitor.clock import SystemClock
 from monitor.config import Config, HtmlSource, load_config, load_watchlist
-from monitor.errors import ConfigError, ConfigProblem, FetchError, LockHeld, RegmonError
+from monitor.errors import (
+    ConfigError,
+    ConfigProblem,
+    FetchError,
+    ListingEmpty,
+    LockHeld,
+    RegmonError,
+)
 from monitor.lock import StateLock
-from monitor.model import ListedItem
-from monitor.publish.notify import Secrets, install_redaction, load_secrets
+from monitor.model import Health, ListedItem, OutboxState
+from monitor.publish.secrets import Secrets, install_redaction, load_secrets
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 log = logging.getLogger("monitor")
@@ -330,7 +337,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
             print(f"re-queued {count} notification(s); paused channels resumed. They are sent "
                   "by the next poll (or the daemon's next delivery run).")
             return EXIT_OK
-        rows = store.deliveries(("pending", "held", "dead"))
+        rows = store.deliveries((OutboxState.PENDING, OutboxState.HELD, OutboxState.DEAD))
         paused = {c: store.channel_pause(c) for c in {r.channel for r in rows}}
     finally:
         store.close()
@@ -338,9 +345,10 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         print("nothing waiting: every notification was delivered")
         return EXIT_OK
     _table(("id", "channel", "state", "tries", "next try", "statement", "last error"),
-           [(str(r.id), r.channel, "paused" if r.state == "pending" and paused[r.channel]
-             else r.state, str(r.attempts), _ago(r.next_attempt_at) if r.state == "pending"
-             else "-", r.title, r.last_error or "-") for r in rows])
+           [(str(r.id), r.channel, "paused" if r.state == OutboxState.PENDING and paused[r.channel]
+             else str(r.state), str(r.attempts), _ago(r.next_attempt_at)
+             if r.state == OutboxState.PENDING else "-", r.title, r.last_error or "-")
+            for r in rows])
     for channel, reason in sorted(paused.items()):
         if reason:
             print(f"\n{channel} is paused: {reason}")
@@ -349,7 +357,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
 def cmd_notify_test(args: argparse.Namespace) -> int:
     """Send a test message to each configured channel and say plainly what happened."""
-    from monitor.publish.notify import Notifier
+    from monitor.publish.outbox import Notifier
     from monitor.store import Store
 
     config = load_config(config_path(args))
@@ -365,9 +373,9 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
         print("no channel is configured: set REGMON_SLACK_WEBHOOK_URL, REGMON_WEBHOOK_URL "
               "(with REGMON_WEBHOOK_SECRET) or REGMON_OPERATOR_WEBHOOK_URL")
         return EXIT_USAGE
-    for channel, ok, words in results:
-        print(f"{channel}: {'ok' if ok else 'FAILED'}: {words}")
-    return EXIT_OK if all(ok for _, ok, _ in results) else EXIT_FAILED
+    for result in results:
+        print(f"{result.channel}: {'ok' if result.ok else 'FAILED'}: {result.words}")
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -403,7 +411,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
                           "again to resume", file=sys.stderr)
                 else:
                     print(f"{source.id}: {report.pages} page(s), {report.recorded} statement(s) "
-                          f"recorded; {report.stopped}")
+                          f"recorded; {report.describe()}")
             monitor.publish_feeds()
         finally:
             monitor.close()
@@ -479,24 +487,29 @@ def cmd_show(args: argparse.Namespace) -> int:
         + ("" if item.is_new else "   (history: recorded by the first poll, not announced)"),
         f"  last modified:  {item.updated:%Y-%m-%d %H:%M:%S} UTC",
         "  page read:      " + (f"{found.body_fetched_at:%Y-%m-%d %H:%M:%S} UTC"
-                                 if found.body_fetched_at else found.body_state),
+                                 if found.body_fetched_at else str(found.body_state))
+        + (f"   (text found by {found.found_by})" if found.found_by else ""),
         f"  validators:     ETag {found.etag or '-'}; Last-Modified {found.last_modified or '-'}",
         f"  content hash:   sha256:{found.content_hash}" if found.content_hash
         else "  content hash:   -",
     ]
     if found.matches:
         lines.append("  matched:")
-        for company, alias, rule, snippet, field in found.matches:
-            lines.append(f"    + {company} ('{alias}' in the {field}): {rule}")
-            lines.append(f"      “{snippet}”")
+        for match in found.matches:
+            lines.append(f"    + {match.company} ('{match.alias}' in the {match.field}): "
+                         f"{match.rule}")
+            lines.append(f"      “{match.snippet}”")
     for rejection in found.rejections:
-        lines.append(f"    - {rejection['company']} ('{rejection['alias']}'): not counted, "
-                     f"{rejection['reason']}")
+        lines.append(f"    - {rejection.company} ('{rejection.alias}'): not counted, "
+                     f"{rejection.reason}")
     if versions:
         lines.append("  versions:")
-        for seen, title, digest in versions:
-            lines.append(f"    {seen:%Y-%m-%d %H:%M:%S} UTC  {title}"
+        for version in versions:
+            digest = version.content_hash
+            lines.append(f"    {version.seen_at:%Y-%m-%d %H:%M:%S} UTC  {version.title}"
                          + (f"  (sha256:{digest[:16]}…)" if digest else ""))
+    if found.tags:
+        lines.append(f"  tags:           {', '.join(found.tags)}")
     if item.summary:
         lines += ["  summary:", f"    {item.summary}"]
     if found.body:
@@ -535,9 +548,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps([row.as_json() for row in rows], indent=2))
     else:
         _table(("source", "health", "last success", "last error", "items", "next poll"),
-               [(r.source_id, r.health, _ago(r.last_success), r.last_error or "-",
+               [(r.source_id, str(r.health), _ago(r.last_success), r.last_error or "-",
                  str(r.items_known), r.next_poll) for r in rows])
-    return EXIT_OK if all(r.health in ("ok", "new") for r in rows) else EXIT_FAILED
+    return EXIT_OK if all(r.health in (Health.OK, Health.NEW) for r in rows) else EXIT_FAILED
 
 
 def _ago(moment: datetime | None) -> str:
@@ -547,7 +560,7 @@ def _ago(moment: datetime | None) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the configuration, then show per source what it yields right now."""
     from monitor.extract.html import selector_report
-    from monitor.pipeline import ListingEmpty, Monitor, page_request
+    from monitor.pipeline import Monitor, page_request
 
     config = load_config(config_path(args))
     _unknown_sources(config, args.source)

@@ -121,7 +121,6 @@ class _SourceBase(_Strict):
     headers: dict[str, str] = {}
     min_items: int = Field(1, ge=0, description="fewer items than this on a page is a health alarm")
     enabled: bool = True
-    hook: str | None = None
 
     @field_validator("id")
     @classmethod

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.model import FetchErrorKind
+
 
 class RegmonError(Exception):
     """Base class of every error regmon raises on purpose."""
@@ -36,16 +38,14 @@ class ConfigError(RegmonError):
 class FetchError(RegmonError):
     """A request did not yield a usable response.
 
-    `kind` is a short machine-readable reason: "network", "timeout", "http", "too-large",
-    "redirect", "robots", "blocked" (a bot-protection challenge), or "waiting" (nothing was
-    asked: the host is in a backoff remembered from an earlier failure). `retry_after` is how
-    many seconds the host asked us to wait, when it said so.
+    `kind` says why (see FetchErrorKind); `retry_after` is how many seconds the host asked
+    us to wait, when it said so.
     """
 
     def __init__(
         self,
         url: str,
-        kind: str,
+        kind: FetchErrorKind,
         message: str,
         *,
         status: int | None = None,
@@ -61,6 +61,14 @@ class FetchError(RegmonError):
 
 class ExtractError(RegmonError):
     """A response could not be read as the configured shape (not JSON, not a feed, ...)."""
+
+
+class ListingEmpty(ExtractError):
+    """A listing answered normally but yielded no items: most likely a redesign."""
+
+
+class FallbackFailed(RegmonError):
+    """A feed failed and so did the listing page configured as its fallback."""
 
 
 class StoreError(RegmonError):

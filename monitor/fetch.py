@@ -21,7 +21,7 @@ import logging
 import random
 import threading
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -33,6 +33,7 @@ from monitor import PROJECT_URL, __version__
 from monitor.clock import Clock
 from monitor.config import Settings, Source
 from monitor.errors import FetchError
+from monitor.model import FetchErrorKind as Kind
 from monitor.model import HostState, Response, Validators
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,6 @@ class HostMemory(Protocol):
         ...
 
 
-@dataclass
-class Traffic:
-    """Requests made and bytes received, for `regmon check`, logs and benchmarks."""
-
-    requests: int = 0
-    bytes_received: int = 0
-
-
 class Fetcher:
     """A polite HTTP client shared by every source in a run. Thread-safe."""
 
@@ -82,7 +75,6 @@ class Fetcher:
         self.settings = settings
         self.clock = clock
         self.memory = memory
-        self.traffic = Traffic()
         self._client = httpx.Client(
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout_seconds),
@@ -172,11 +164,11 @@ class Fetcher:
             if status in _REDIRECTS:
                 location = response_headers.get("location")
                 if not location:
-                    raise FetchError(current, "redirect", f"HTTP {status} without a Location")
+                    raise FetchError(current, Kind.REDIRECT, f"HTTP {status} without a Location")
                 target = urljoin(current, location)
                 self._check_scheme(target, source)
                 if _host_key(target) != host and not _host_in(target, source):
-                    raise FetchError(url, "redirect",
+                    raise FetchError(url, Kind.REDIRECT,
                                      f"redirected off the source's sites to {target}")
                 if status in (301, 302, 303) and method == "POST":
                     method, content = "GET", None
@@ -185,7 +177,7 @@ class Fetcher:
                 continue
             return self._classify(url, current, status, response_headers, body, validators,
                                   requests, received)
-        raise FetchError(url, "redirect", f"more than {MAX_REDIRECTS} redirects")
+        raise FetchError(url, Kind.REDIRECT, f"more than {MAX_REDIRECTS} redirects")
 
     def _one_request(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None
@@ -201,22 +193,18 @@ class Fetcher:
                     raw_size += len(chunk)
                     decoder.feed(chunk)
                     if self.clock.monotonic() > deadline:
-                        raise FetchError(url, "timeout", f"no complete response within "
+                        raise FetchError(url, Kind.TIMEOUT, f"no complete response within "
                                          f"{self.settings.deadline_seconds:g}s")
                 body = decoder.finish()
-                self._count(raw_size)
                 log.debug("%s %s -> %d, %d bytes (%d on the wire)", method, url,
                           response.status_code, len(body), raw_size)
                 return response.status_code, response.headers, body, raw_size
         except httpx.TimeoutException as exc:
-            self._count(0)
-            raise FetchError(url, "timeout", f"timed out ({type(exc).__name__})") from None
+            raise FetchError(url, Kind.TIMEOUT, f"timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            self._count(0)
-            raise FetchError(url, "network", f"network error: {_describe(exc)}") from None
+            raise FetchError(url, Kind.NETWORK, f"network error: {_describe(exc)}") from None
         except httpx.HTTPError as exc:
-            self._count(0)
-            raise FetchError(url, "network", f"HTTP error: {_describe(exc)}") from None
+            raise FetchError(url, Kind.NETWORK, f"HTTP error: {_describe(exc)}") from None
 
     def _classify(
         self,
@@ -240,10 +228,10 @@ class Fetcher:
             return Response(url, final_url, status, b"" if unchanged else body, content_type,
                             new, unchanged, received, requests)
         if _is_challenge(status, headers, body):
-            raise FetchError(url, "blocked", f"HTTP {status}: the site's bot protection "
+            raise FetchError(url, Kind.BLOCKED, f"HTTP {status}: the site's bot protection "
                              "challenged the request", status=status)
         retry_after = _retry_after(headers.get("retry-after"), self.clock.now())
-        raise FetchError(url, "http", f"HTTP {status}", status=status, retry_after=retry_after)
+        raise FetchError(url, Kind.HTTP, f"HTTP {status}", status=status, retry_after=retry_after)
 
     # -- politeness ---------------------------------------------------------------------------
 
@@ -272,7 +260,7 @@ class Fetcher:
         if state.not_before and state.not_before > self.clock.now():
             # "deferred": the pause began in this run, so its cause is news; "waiting": it
             # was reported when it began, and a quiet wait is all that is needed now.
-            kind = "deferred" if host in self._deferred_now else "waiting"
+            kind = Kind.DEFERRED if host in self._deferred_now else Kind.WAITING
             raise FetchError(url, kind, f"waiting until {state.not_before:%Y-%m-%d %H:%M} "
                              f"UTC before asking {host} again ({state.reason})")
 
@@ -281,7 +269,7 @@ class Fetcher:
             self._robots[host] = self._load_robots(url, host, source)
         rules = self._robots[host]
         if rules is not None and not rules.can_fetch(url, ROBOTS_AGENT):
-            raise FetchError(url, "robots", "robots.txt disallows this page for regmon")
+            raise FetchError(url, Kind.ROBOTS, "robots.txt disallows this page for regmon")
 
     def _load_robots(self, url: str, host: str, source: Source) -> Protego | None:
         state = self.memory.load_host(host)
@@ -300,7 +288,7 @@ class Fetcher:
             self.memory.save_host(host, _replace(state, not_before=now + pause,
                                                  reason=f"robots.txt answered HTTP {status}"))
             self._deferred_now.add(host)
-            raise FetchError(url, "robots", f"robots.txt answered HTTP {status}; will try "
+            raise FetchError(url, Kind.ROBOTS, f"robots.txt answered HTTP {status}; will try "
                              f"{host} again in {pause.total_seconds() / 60:.0f} minutes",
                              status=status)
         text = body.decode("utf-8", "replace") if 200 <= status < 300 else ""
@@ -318,12 +306,12 @@ class Fetcher:
     def _retry_wait(self, error: FetchError, host: str, attempt: int) -> float | None:
         now = self.clock.now()
         state = self.memory.load_host(host)
-        if error.kind == "blocked":
+        if error.kind == Kind.BLOCKED:
             self.memory.save_host(host, _replace(state, not_before=now + BLOCKED_PAUSE,
                                                  failures=state.failures + 1,
                                                  reason="blocked by bot protection"))
             return None
-        retryable = error.kind in ("network", "timeout") or error.status in (403, 429) or \
+        retryable = error.kind in (Kind.NETWORK, Kind.TIMEOUT) or error.status in (403, 429) or \
             (error.status is not None and error.status >= 500)
         if error.retry_after is not None and error.status in (429, 503):
             wait = min(error.retry_after, MAX_RETRY_AFTER.total_seconds())
@@ -336,7 +324,7 @@ class Fetcher:
         if retryable and attempt < self.settings.retries:
             base: float = self.settings.retry_base_seconds * (2 ** attempt)
             return base + random.uniform(0, base / 2)
-        if error.kind in ("network", "timeout") or error.status in (429, 503):
+        if error.kind in (Kind.NETWORK, Kind.TIMEOUT) or error.status in (429, 503):
             # The host itself is unwell: every source on it waits, across runs.
             failures = state.failures + 1
             pause = min(timedelta(minutes=2 ** (failures - 1)), MAX_BACKOFF)
@@ -355,13 +343,8 @@ class Fetcher:
         scheme = urlsplit(url).scheme
         if scheme == "https" or (scheme == "http" and source.allow_http):
             return
-        raise FetchError(url, "redirect", f"refusing {scheme or 'a relative'} URL: only https "
+        raise FetchError(url, Kind.REDIRECT, f"refusing {scheme or 'a relative'} URL: only https "
                          "(or http where the source allows it)")
-
-    def _count(self, received: int) -> None:
-        with self._lock:
-            self.traffic.requests += 1
-            self.traffic.bytes_received += received
 
 
 class _Decoder:
@@ -377,7 +360,7 @@ class _Decoder:
         elif encoding in ("identity", ""):
             self.inflater = None
         else:
-            raise FetchError(url, "http", f"unsupported Content-Encoding {encoding!r}")
+            raise FetchError(url, Kind.HTTP, f"unsupported Content-Encoding {encoding!r}")
 
     def feed(self, chunk: bytes) -> None:
         if self.inflater is None:
@@ -396,12 +379,12 @@ class _Decoder:
                 self.raw_deflate = False
                 self.feed(chunk)
                 return
-            raise FetchError(self.url, "http", "the compressed body is corrupt") from None
+            raise FetchError(self.url, Kind.HTTP, "the compressed body is corrupt") from None
 
     def _keep(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:
-            raise FetchError(self.url, "too-large",
+            raise FetchError(self.url, Kind.TOO_LARGE,
                              f"body larger than the {self.limit:,}-byte limit")
         if data:
             self.parts.append(data)

@@ -1,13 +1,102 @@
-"""The plain, frozen records that flow between the pipeline's stages.
+"""The plain, frozen records that flow between the pipeline's stages, and the states they
+can be in.
 
 config -> fetch (Response) -> extract (ListedItem, ArticleText) -> match (MatchResult)
--> store (StoredItem) -> publish. No stage passes dicts to another.
+-> decide (plans) -> store (StoredItem) -> publish. No stage passes dicts to another.
+States are enums whose values are what the database stores.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
+
+
+class Health(StrEnum):
+    """A source's health. NEW is shown for a source never polled and never stored."""
+
+    NEW = "new"
+    OK = "ok"
+    DEGRADED = "degraded"  # answers normally, but yields nothing or far fewer items than usual
+    FAILING = "failing"  # errors on several polls in a row
+    BLOCKED = "blocked"  # a bot-protection challenge: waited out, never dodged
+
+
+class FetchErrorKind(StrEnum):
+    """Why a request did not yield a usable response."""
+
+    NETWORK = "network"
+    TIMEOUT = "timeout"
+    HTTP = "http"
+    TOO_LARGE = "too-large"
+    REDIRECT = "redirect"
+    ROBOTS = "robots"
+    BLOCKED = "blocked"  # a bot-protection challenge
+    WAITING = "waiting"  # nothing was asked: a backoff reported by an earlier run
+    DEFERRED = "deferred"  # nothing was asked: a backoff that began in this run
+
+
+class BodyState(StrEnum):
+    """Whether a statement's own page has been read."""
+
+    PENDING = "pending"
+    OK = "ok"
+    MISSING = "missing"  # given up: the statement keeps its title-and-summary match
+
+
+class OutboxState(StrEnum):
+    """Where an outbox row stands."""
+
+    PENDING = "pending"
+    HELD = "held"  # part of a storm: waits for `regmon deliveries retry`
+    SENT = "sent"
+    DEAD = "dead"  # given up on, kept
+
+
+class AlertKind(StrEnum):
+    """What an operator alert is about, so `regmon once` can say each thing once."""
+
+    HEALTH = "health"
+    RECOVERY = "recovery"
+    STORM = "storm"
+    DELIVERY = "delivery"
+
+
+class BackfillStop(StrEnum):
+    """Why a backfill walk of an archive stopped."""
+
+    END = "reached the end of the archive"
+    DATE = "reached the date asked for"
+    EARLY = "stopped early; run it again to resume"
+    FINISHED_BEFORE = "the archive was read to its end before"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Why an outbox row announces its statement: it is new, or an edit added companies.
+    Stored as "new" or "edit: A, B" (the values of the first schema)."""
+
+    added: tuple[str, ...] = ()  # empty: a new statement
+
+    @property
+    def is_edit(self) -> bool:
+        """True for an edit that added watched companies."""
+        return bool(self.added)
+
+    def stored(self) -> str:
+        """The value kept in the outbox's `reason` column."""
+        return "edit: " + ", ".join(self.added) if self.added else "new"
+
+    @classmethod
+    def parse(cls, text: str) -> Announcement:
+        """Read back a stored `reason`."""
+        if text.startswith("edit: "):
+            return cls(tuple(text.removeprefix("edit: ").split(", ")))
+        return cls()
+
+
+NEW_STATEMENT = Announcement()
 
 
 @dataclass(frozen=True)
@@ -49,11 +138,15 @@ class ListedItem:
 
 @dataclass(frozen=True)
 class ArticleText:
-    """The text of a statement's own page, and which rule found it."""
+    """The text of a statement's own page, which rule found it, and the validators of the
+    response it came from (so the next re-read can be conditional)."""
 
     final_url: str
     text: str
     found_by: str  # the selector that matched, or "largest text block"
+    validators: Validators
+    requests: int = 1
+    bytes_received: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,8 +219,8 @@ class SourceReport:
     source_id: str
     ok: bool
     skipped: bool = False  # not polled: the host is in a backoff already reported
-    health: str = "ok"
-    recovered_from: str | None = None  # the health this poll ended
+    health: Health = Health.OK
+    recovered_from: Health | None = None  # the health this poll ended
     items_seen: int = 0
     new_items: int = 0
     new_matches: int = 0

@@ -1,14 +1,13 @@
-"""The only module that knows every stage: config -> fetch -> extract -> match -> store ->
-publish. One poll of one source, and one run over all sources."""
+"""The only module that knows every stage, and it only composes them: a poll is snapshot ->
+read the listing -> plan (monitor.decide) -> apply (monitor.store) -> read pages -> report.
+No rule lives here: what is new, announced, held or unhealthy is decided in monitor.decide."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -16,37 +15,40 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from monitor import __version__
+from monitor import __version__, decide
 from monitor.clock import Clock
 from monitor.config import Config, FeedSource, HtmlSource, JsonSource, Source
-from monitor.errors import ExtractError, FetchError, RegmonError
+from monitor.decide import (
+    Alert,
+    EditSeen,
+    Failure,
+    FailurePlan,
+    ListingRead,
+    PendingBody,
+    PollPlan,
+    SourceSnapshot,
+)
+from monitor.errors import ExtractError, FallbackFailed, FetchError, ListingEmpty
 from monitor.extract import extract_article, extract_listing
 from monitor.fetch import Fetcher
 from monitor.match import CompiledWatchlist
-from monitor.model import ListedItem, SourceReport, Validators
+from monitor.model import (
+    ArticleText,
+    BackfillStop,
+    FetchErrorKind,
+    Health,
+    ListedItem,
+    ListingPage,
+    SourceReport,
+    Validators,
+)
 from monitor.publish.feed import FeedSpec, publish, slug, up_to_date
-from monitor.publish.notify import DeliveryReport, Notifier, Secrets
-from monitor.store import PollResult, Store
+from monitor.publish.outbox import DeliveryReport, Notifier
+from monitor.publish.secrets import Secrets
+from monitor.store import BackfillPosition, Store
 
 log = logging.getLogger(__name__)
-BODY_ATTEMPTS = 3
-RECHECK_DAYS = 14  # statements first seen this recently have their pages re-read,
-RECHECK_HOURS = 24  # about once a day (conditionally: usually a 304),
-RECHECK_PER_POLL = 5  # a few per poll, so the sites see no burst
-EVENT_DAYS = 3  # joint statements are published within a few days of each other
-EVENT_SIMILARITY = 0.3  # and share at least this share of their headlines' content words
-
-
-class ListingEmpty(RegmonError):
-    """A listing answered normally but yielded no items: most likely a redesign."""
-
-
-class ListingShrunk(RegmonError):
-    """A listing yielded far fewer items than it usually does: probably half a redesign."""
-
-
-class FallbackFailed(RegmonError):
-    """A feed failed and so did the listing page configured as its fallback."""
+Listable = Source | HtmlSource | JsonSource  # a source, or a feed's fallback listing
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,26 @@ class Listing:
 
     items: tuple[ListedItem, ...]
     validators: dict[str, Validators]
-    unchanged: bool  # every page answered "not modified"
     complete: bool  # every page was read and parsed (none unchanged, none failed)
     warnings: tuple[str, ...]
     requests: int
     bytes_received: int
     total_pages: int | None = None  # as the API said, when it says
+
+    def read(self) -> ListingRead:
+        """The facts about this listing that the rules judge."""
+        return ListingRead(self.items, self.validators, self.complete, self.total_pages)
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """One listing page as read: None for `found` when it answered "not modified"."""
+
+    key: str  # the page's identity for its validators (URL, plus the JSON body of a POST)
+    found: ListingPage | None
+    validators: Validators
+    requests: int
+    bytes_received: int
 
 
 @dataclass(frozen=True)
@@ -70,8 +86,19 @@ class BackfillReport:
     source_id: str
     pages: int
     recorded: int
-    stopped: str
+    stops: tuple[BackfillStop, ...] = ()
+    since: date | None = None
+    both_orders: bool = False
     error: str | None = None
+
+    def describe(self) -> str:
+        """Why it stopped, in words ("reached the end of the archive (walked in both orders)")."""
+        words = [f"reached {self.since}" if s == BackfillStop.DATE else str(s)
+                 for s in dict.fromkeys(self.stops)]
+        text = "; ".join(words)
+        if self.both_orders and self.stops and set(self.stops) == {BackfillStop.END}:
+            text += " (walked in both orders)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -126,105 +153,173 @@ class Monitor:
         return RunReport(tuple(reports[s.id] for s in sources), self.notifier.deliver_due())
 
     def poll(self, source: Source) -> SourceReport:
-        """Poll one source: read its listing, record new statements, read article bodies.
-        Never raises for the source's own failures: they are recorded and reported."""
-        before = self.store.source_state(source.id)
+        """Poll one source: read its listing, commit what the rules plan, read the new
+        statements' pages, re-read recent ones. Never raises for the source's own failures:
+        they are recorded and reported."""
+        snapshot = self.store.source_state(source.id).snapshot()
         try:
-            listing = self._listing_with_fallback(source, before.total_pages)
-            self._check_size(source, listing, before.usual_count)
+            listing = self._listing_with_fallback(source, snapshot.total_pages)
         except FetchError as error:
-            if error.kind == "waiting":
+            if error.kind == FetchErrorKind.WAITING:
                 log.info("source %s: %s", source.id, error)
                 return SourceReport(source.id, False, skipped=True, error=str(error))
-            return self._failed(source, error, before.health)
-        except (ExtractError, ListingEmpty, ListingShrunk, FallbackFailed) as error:
-            return self._failed(source, error, before.health)
-        listed = self.store.listed_as(i.key for i in listing.items)
-        new = [i for i in listing.items if i.key not in listed]
-        results = [(item, self.matcher.match(item.title, item.summary)) for item in new]
-        edited = [(listed[i.key][0], i) for i in listing.items
-                  if i.key in listed and _edited(i, listed[i.key][1], listed[i.key][2])]
-        hold = self._storm(source, listing, new, before.baseline_at is not None)
-        baseline = self.store.record_poll(PollResult(
-            source.id, source.regulator, source.timezone, results, listing.validators,
-            len(listing.items) if listing.complete else 0, listing.total_pages,
-            self.notifier.channels, hold))
-        if before.health != "ok":
-            self.notifier.alert(f"source {source.id} recovered (was {before.health})", "recovery")
-        for item, result in results:
-            if not baseline:
-                log.info("new statement from %s: %s%s", source.id, item.title,
-                         f" [matches {', '.join(result.companies)}]" if result.matches else "")
-        for item_id, item in edited:
-            self._record_edit(source, item_id, item)
+            return self._failed(snapshot, Failure(str(error), fetch_kind=error.kind))
+        except ListingEmpty as error:
+            return self._failed(snapshot, Failure(str(error), degraded=True))
+        except (ExtractError, FallbackFailed) as error:
+            return self._failed(snapshot, Failure(str(error)))
+        known = self.store.known_items(i.key for i in listing.items)
+        plan = decide.plan_poll(snapshot, listing.read(), known, self.matcher.match,
+                                self.notifier.channels, self.config.settings)
+        if isinstance(plan, FailurePlan):
+            return self._failed_plan(plan)
+        self.store.apply_poll(plan, source.regulator, source.timezone)
+        self._raise(plan.alerts)
+        self._log_new(source, plan)
+        for edit in plan.edits:
+            self._record_edit(source, edit)
         requests, received = self._read_bodies(source)
-        self._recheck_bodies(source)
-        self._link_events([i.key for i in new])
-        new_matches = 0 if baseline else len(self.store.matched_among(i.key for i in new))
+        self._recheck_pages(source)
+        self._link_events(i.item.key for i in plan.new)
         return SourceReport(
-            source.id, True, recovered_from=before.health if before.health != "ok" else None,
-            items_seen=len(listing.items), new_items=len(new),
-            new_matches=new_matches, baseline=baseline,
+            source.id, True,
+            recovered_from=snapshot.health if snapshot.health != Health.OK else None,
+            items_seen=len(listing.items), new_items=len(plan.new),
+            new_matches=0 if plan.baseline else len(self.store.matched_among(
+                i.item.key for i in plan.new)),
+            baseline=plan.baseline,
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
 
-    def _recheck_bodies(self, source: Source) -> None:
+    def _failed(self, snapshot: SourceSnapshot, failure: Failure) -> SourceReport:
+        return self._failed_plan(decide.plan_failure(snapshot, failure, self.config.settings))
+
+    def _failed_plan(self, plan: FailurePlan) -> SourceReport:
+        self.store.apply_failure(plan)
+        self._raise(plan.alerts)
+        return SourceReport(plan.source_id, False, health=plan.health, error=plan.error)
+
+    def _raise(self, alerts: Iterable[Alert]) -> None:
+        for alert in alerts:
+            self.notifier.alert(alert.message, alert.kind)
+
+    @staticmethod
+    def _log_new(source: Source, plan: PollPlan) -> None:
+        if plan.baseline:
+            return
+        for new in plan.new:
+            companies = new.result.companies
+            log.info("new statement from %s: %s%s", source.id, new.item.title,
+                     f" [matches {', '.join(companies)}]" if companies else "")
+
+    # -- pages of statements ------------------------------------------------------------------
+
+    def read_article(self, source: Source, url: str,
+                     validators: Validators | None = None) -> ArticleText | None:
+        """A statement's page: its text and the validators that make the next read
+        conditional; None when it answered "not modified". The one way polls, re-reads,
+        edits and backfills read a page."""
+        response = self.fetcher.fetch(url, source, validators=validators)
+        if response.not_modified:
+            return None
+        text, found_by = extract_article(response.body, response.content_type,
+                                         source.article_body, source.article_strip)
+        return ArticleText(response.final_url, text, found_by, response.validators,
+                           response.requests, response.bytes_received)
+
+    def _read_bodies(self, source: Source, limit: int | None = None) -> tuple[int, int]:
+        """Read the pages of statements not read yet (a few per poll); returns requests made
+        and bytes received."""
+        if not source.fetch_articles:
+            return 0, 0
+        requests = received = 0
+        for pending in self.store.pending_bodies(
+                source.id, limit or self.config.settings.max_articles_per_poll):
+            if self.stopping.is_set():
+                break  # the rest are read by the next poll
+            try:
+                article = self.read_article(source, pending.url)
+            except (FetchError, ExtractError) as error:
+                if isinstance(error, FetchError) and error.kind == FetchErrorKind.WAITING:
+                    break  # the host asked for a pause: the rest wait for a later poll
+                self._body_failed(source, pending, error)
+                continue
+            if article is None:
+                continue
+            requests += article.requests
+            received += article.bytes_received
+            result = self.matcher.match(pending.title, pending.summary, article.text)
+            self.store.apply_body(decide.plan_body(
+                pending, article.text, article.found_by, article.final_url, article.validators,
+                decide.text_hash(article.text), result, self.notifier.channels))
+        return requests, received
+
+    def _body_failed(self, source: Source, pending: PendingBody, error: Exception) -> None:
+        forbidden = isinstance(error, FetchError) and error.kind == FetchErrorKind.ROBOTS
+        plan = decide.plan_body_failure(pending, forbidden=forbidden)
+        self.store.apply_body_failure(plan)
+        log.info("source %s: could not read the article %s (attempt %d of %d): %s; it is "
+                 "matched on its title and summary meanwhile", source.id, pending.url,
+                 plan.attempts, decide.BODY_ATTEMPTS, error)
+
+    def _recheck_pages(self, source: Source) -> None:
         """Read recent statements' pages again, conditionally, about once a day: a page edited
         without its listing entry changing is a new version too."""
         if not source.fetch_articles:
             return
-        for item_id, url, title, summary, validators in self.store.bodies_to_recheck(
-                source.id, RECHECK_DAYS, RECHECK_HOURS, RECHECK_PER_POLL):
+        first_seen_after, read_before = decide.recheck_window(self.clock.now())
+        for candidate in self.store.recheck_candidates(source.id, first_seen_after, read_before,
+                                                       decide.RECHECK_PER_POLL):
             if self.stopping.is_set():
                 return
             try:
-                response = self.fetcher.fetch(url, source, validators=validators)
-                if response.not_modified:
-                    self.store.body_unchanged(item_id, response.validators)
-                    continue
-                text, _ = extract_article(response.body, response.content_type,
-                                          source.article_body, source.article_strip)
+                article = self.read_article(source, candidate.url, candidate.validators)
             except (FetchError, ExtractError) as error:
-                log.info("source %s: could not re-check %s: %s", source.id, url, error)
+                log.info("source %s: could not re-check %s: %s", source.id, candidate.url, error)
                 continue
-            if hashlib.sha256(text.encode()).hexdigest() == self.store.content_hash(item_id):
-                self.store.body_unchanged(item_id, response.validators)
+            if article is None or not decide.page_changed(candidate,
+                                                          decide.text_hash(article.text)):
+                self.store.apply_page_unchanged(
+                    candidate.id, article.validators if article else candidate.validators)
                 continue
-            result = self.matcher.match(title, summary, text)
-            added = self.store.record_edit(item_id, title, summary, text, result,
-                                           self.notifier.channels)
-            log.info("source %s: statement page edited: %s%s", source.id, title,
-                     f" (now also names {', '.join(added)})" if added else "")
+            self._apply_edit(source, candidate.id, candidate.companies, candidate.title,
+                             candidate.summary, article, "statement page edited")
 
-    def _link_events(self, keys: Sequence[str]) -> None:
-        """Statements of different regulators about the same company, stated within a few
-        days of each other, with similar headlines, are one joint event."""
-        for item_id, title, _ in self.store.listed_as(keys).values():
-            best: tuple[float, int] | None = None
-            for _, _, other_title, event_id in self.store.event_candidates(item_id, EVENT_DAYS):
-                score = headline_similarity(title, other_title)
-                if score >= EVENT_SIMILARITY and (best is None or score > best[0]):
-                    best = (score, event_id)
-            if best is not None:
-                self.store.join_event(item_id, best[1])
-
-    def _record_edit(self, source: Source, item_id: int, item: ListedItem) -> None:
-        """A known statement shows a new title or summary: read its page again, keep the new
-        version, and let the store announce a watched company the edit added."""
-        body = None
+    def _record_edit(self, source: Source, edit: EditSeen) -> None:
+        """A known statement shows a new title or summary: read its page again and keep the
+        new version."""
+        article = None
         if source.fetch_articles:
             try:
-                response = self.fetcher.fetch(item.url, source)
-                body, _ = extract_article(response.body, response.content_type,
-                                          source.article_body, source.article_strip)
+                article = self.read_article(source, edit.item.url)
             except (FetchError, ExtractError) as error:
-                log.info("source %s: could not re-read the edited %s: %s", source.id, item.url,
-                         error)
-        result = self.matcher.match(item.title, item.summary,
-                                    body if body is not None else self.store.body_of(item_id) or "")
-        added = self.store.record_edit(item_id, item.title, item.summary, body, result,
-                                       self.notifier.channels)
-        log.info("source %s: statement edited: %s%s", source.id, item.title,
-                 f" (now also names {', '.join(added)})" if added else "")
+                log.info("source %s: could not re-read the edited %s: %s", source.id,
+                         edit.item.url, error)
+        self._apply_edit(source, edit.known.id, edit.known.companies, edit.item.title,
+                         edit.item.summary, article, "statement edited")
+
+    def _apply_edit(self, source: Source, item_id: int, companies: Sequence[str], title: str,
+                    summary: str, article: ArticleText | None, what: str) -> None:
+        text = article.text if article is not None else self.store.body_of(item_id)
+        result = self.matcher.match(title, summary, text or "")
+        plan = decide.plan_edit(
+            item_id, companies, title, summary, article.text if article else None,
+            article.validators if article else None,
+            decide.text_hash(article.text) if article else None,
+            decide.version_hash(title, summary, text), result, self.notifier.channels)
+        self.store.apply_edit(plan)
+        log.info("source %s: %s: %s%s", source.id, what, title,
+                 f" (now also names {', '.join(plan.added)})" if plan.added else "")
+
+    def _link_events(self, keys: Iterable[str]) -> None:
+        """Statements of different regulators about the same company, stated within a few
+        days of each other, with similar headlines, are one joint event."""
+        for known in self.store.known_items(keys).values():
+            if not known.companies:
+                continue
+            event = decide.choose_event(known.title, self.store.event_candidates(
+                known.id, decide.EVENT_DAYS))
+            if event is not None:
+                self.store.join_event(known.id, event)
 
     # -- backfill -----------------------------------------------------------------------------
 
@@ -238,9 +333,9 @@ class Monitor:
         archive = source.fallback if isinstance(source, FeedSource) and source.fallback \
             else source
         if not archive.page_param:
-            return BackfillReport(source.id, 0, 0, "", "this source has no paged archive "
+            return BackfillReport(source.id, 0, 0, error="this source has no paged archive "
                                   "(set page_param in sources.toml)")
-        walks: list[tuple[str, Source | HtmlSource | JsonSource]] = [(source.id, archive)]
+        walks: list[tuple[str, Listable]] = [(source.id, archive)]
         if isinstance(archive, JsonSource) and archive.order_param and archive.backfill_orders:
             # Ordered by the statements' own dates, pages shift while they are walked: a
             # second walk in the other order catches what slid across a page boundary. (A
@@ -249,95 +344,57 @@ class Monitor:
             walks = [(f"{source.id}:{order}", archive.model_copy(update={
                 "body": {**archive.body, archive.order_param: order}})) for order in orders]
         read = recorded = 0
-        reasons = []
-        for position, walk in walks:
-            outcome = self._walk(source, walk, position, since,
+        stops: list[BackfillStop] = []
+        for walk, listing in walks:
+            outcome = self._walk(source, listing, walk, since,
                                  None if max_pages is None else max_pages - read, progress,
                                  read, recorded)
             read, recorded = outcome.pages, outcome.recorded
             if outcome.error:
                 return outcome
-            reasons.append(outcome.stopped)
-            if outcome.stopped.startswith("stopped early"):
+            stops += outcome.stops
+            if BackfillStop.EARLY in outcome.stops:
                 break
         self._read_bodies(source, limit=1_000_000)
-        reason = reasons[-1] if len(set(reasons)) == 1 else "; ".join(dict.fromkeys(reasons))
-        if len(walks) > 1 and reason == "reached the end of the archive":
-            reason += " (walked in both orders)"
-        return BackfillReport(source.id, read, recorded, reason)
+        return BackfillReport(source.id, read, recorded, tuple(stops), since, len(walks) > 1)
 
-    def _walk(self, source: Source, archive: Source | HtmlSource | JsonSource, position: str,
-              since: date | None, max_pages: int | None,
-              progress: Callable[[str, int, int], None] | None, read: int,
-              recorded: int) -> BackfillReport:
-        """One walk through an archive, from where the last one under `position` stopped."""
-        page, finished = self.store.backfill_position(position)
-        if finished:
-            return BackfillReport(source.id, read, recorded,
-                                  "the archive was read to its end before")
-        walked = 0
+    def _walk(self, source: Source, archive: Listable, walk: str, since: date | None,
+              max_pages: int | None, progress: Callable[[str, int, int], None] | None,
+              read: int, recorded: int) -> BackfillReport:
+        """One walk through an archive, from where the last one named `walk` stopped."""
+        position = self.store.backfill_position(walk)
+        if position.finished:
+            return BackfillReport(source.id, read, recorded, (BackfillStop.FINISHED_BEFORE,))
+        page, walked = position.next_page, 0
         while True:
             if (max_pages is not None and walked >= max_pages) or self.stopping.is_set():
-                reason = "stopped early; run it again to resume"
-                break
-            url, body = page_request(archive, page)
+                return BackfillReport(source.id, read, recorded, (BackfillStop.EARLY,))
             try:
-                response = self.fetcher.fetch(url, archive, method=getattr(archive, "method", "GET"),
-                                              json_body=body, headers=archive.headers)
-                found = extract_listing(archive, response.body, response.final_url,
-                                        response.content_type)
+                found = self.read_page(archive, page, conditional=False).found
             except (FetchError, ExtractError) as error:
-                return BackfillReport(source.id, read, recorded, "", f"page {page + 1}: {error}")
-            items = [replace(i, source_id=source.id) for i in found.items]
-            end = not items or (found.total_pages is not None and page + 1 >= found.total_pages)
-            older = since is not None and bool(items) and all(
-                i.published is not None and i.published < since for i in items)
+                return BackfillReport(source.id, read, recorded, error=f"page {page + 1}: {error}")
+            items = [replace(i, source_id=source.id) for i in found.items] if found else []
+            end = decide.archive_ends(items, page, found.total_pages if found else None)
             walked += 1
             read += 1
-            if older and not end:
-                # Wholly older than asked: not recorded now, and where a deeper backfill
-                # resumes. (A page that straddles the date is recorded whole: nothing on a
-                # page already read is ever skipped for good.)
-                self.store.record_backfill_page(source.id, source.regulator, source.timezone,
-                                                [], page, False, position)
-                reason = f"reached {since}"
-                break
-            known = self.store.known_keys(i.key for i in items)
-            results = [(i, self.matcher.match(i.title, i.summary)) for i in items
-                       if i.key not in known]
-            recorded += self.store.record_backfill_page(
-                source.id, source.regulator, source.timezone, results, page + 1, end, position)
-            self._link_events([i.key for i, r in results if r.matches])
+            if decide.wholly_older(items, since) and not end:
+                # Not recorded now, and where a deeper backfill resumes.
+                self.store.apply_backfill_page(source.id, source.regulator, source.timezone, (),
+                                               walk, BackfillPosition(page, False))
+                return BackfillReport(source.id, read, recorded, (BackfillStop.DATE,))
+            new = decide.plan_history(items, self.store.known_items(i.key for i in items),
+                                      self.matcher.match)
+            recorded += self.store.apply_backfill_page(
+                source.id, source.regulator, source.timezone, new, walk,
+                BackfillPosition(page + 1, end))
+            self._link_events(i.item.key for i in new if i.result.matches)
             page += 1
             if progress:
                 progress(source.id, read, recorded)
             if end:
-                reason = "reached the end of the archive"
-                break
-        return BackfillReport(source.id, read, recorded, reason)
+                return BackfillReport(source.id, read, recorded, (BackfillStop.END,))
 
-    def _storm(self, source: Source, listing: Listing, new: Sequence[ListedItem],
-               had_baseline: bool) -> bool:
-        """True when an implausible share of a listing looks new at once (a URL scheme change,
-        say): the statements are recorded but their notifications wait for a human."""
-        settings = self.config.settings
-        if not had_baseline or len(new) < settings.storm_min or \
-                len(new) <= settings.storm_share * len(listing.items):
-            return False
-        self.notifier.alert(
-            f"source {source.id}: {len(new)} of {len(listing.items)} items look new at once "
-            "(did the site change its URLs?). Their notifications are held: review them with "
-            "`regmon deliveries` and send them with `regmon deliveries retry`", "storm")
-        return True
-
-    def _check_size(self, source: Source, listing: Listing, usual: float | None) -> None:
-        """A listing far smaller than usual is half a redesign: nothing from it is trusted,
-        so nothing new is announced from a half-parsed page (and nothing known is lost)."""
-        share = self.config.settings.degraded_share
-        if listing.complete and usual and usual >= 5 and len(listing.items) < usual * share:
-            raise ListingShrunk(
-                f"yielded {len(listing.items)} items where it usually yields about "
-                f"{usual:.0f}: the page may have been partly redesigned (run `regmon check`)")
+    # -- feeds --------------------------------------------------------------------------------
 
     def publish_feeds(self, *, force: bool = False) -> list[Path]:
         """Rebuild the feeds from the store (files are rewritten only if they change; with
@@ -372,28 +429,28 @@ class Monitor:
                            self.store.matched_items(size, regulator=r)) for r in regulators]
         return publish(specs, directory, settings.feeds_base_url, fingerprint)
 
-    # -- listing ------------------------------------------------------------------------------
+    # -- listings -----------------------------------------------------------------------------
 
     def _listing_with_fallback(self, source: Source, known_pages: int | None) -> Listing:
         try:
             return self.read_listing(source, known_pages=known_pages)
-        except (FetchError, ExtractError, ListingEmpty) as error:
+        except (FetchError, ExtractError) as error:
             host_trouble = isinstance(error, FetchError) and error.kind in (
-                "blocked", "waiting", "deferred")
+                FetchErrorKind.BLOCKED, FetchErrorKind.WAITING, FetchErrorKind.DEFERRED)
             if not isinstance(source, FeedSource) or source.fallback is None or host_trouble:
                 raise
             log.info("source %s: the feed failed (%s); reading its listing page instead",
-                        source.id, error)
+                     source.id, error)
             try:
                 listing = self.read_listing(source.fallback)
-            except (FetchError, ExtractError, ListingEmpty) as second:
+            except (FetchError, ExtractError) as second:
                 raise FallbackFailed(f"the feed failed ({error}) and so did the listing page "
                                      f"({second})") from None
             return replace(listing, items=tuple(replace(i, source_id=source.id)
                                                 for i in listing.items))
 
-    def read_listing(self, source: Source | HtmlSource | JsonSource, *,
-                     conditional: bool = True, known_pages: int | None = None) -> Listing:
+    def read_listing(self, source: Listable, *, conditional: bool = True,
+                     known_pages: int | None = None) -> Listing:
         """Read a source's listing pages. Stops early at an empty page or the last page; a
         failure after the first page keeps what was read. Raises ListingEmpty when the first
         page parses but yields nothing (a redesign is a health alarm, not "nothing new")."""
@@ -407,114 +464,53 @@ class Monitor:
             if (total_pages is not None and page >= total_pages) or \
                     (page > 0 and self.stopping.is_set()):
                 break
-            url, body = page_request(source, page)
-            page_key = url if body is None else f"{url} {json.dumps(body, sort_keys=True)}"
             try:
-                response = self.fetcher.fetch(
-                    url, source,
-                    validators=self.store.page_validators(page_key) if conditional else None,
-                    method=getattr(source, "method", "GET"), json_body=body,
-                    headers=source.headers)
+                read = self.read_page(source, page, conditional=conditional)
             except FetchError as error:
                 if page == 0:
                     raise
                 warnings.append(f"page {page + 1} failed: {error}")
                 complete = False
                 break
-            requests += response.requests
-            received += response.bytes_received
-            if response.not_modified:
+            requests += read.requests
+            received += read.bytes_received
+            if read.found is None:
                 complete = False
                 continue
             unchanged = False
-            found = extract_listing(source, response.body, response.final_url,
-                                    response.content_type)
-            warnings.extend(found.warnings)
-            if len(found.items) < max(1, source.min_items):
+            warnings.extend(read.found.warnings)
+            if len(read.found.items) < max(1, source.min_items):
                 if page == 0:
                     raise ListingEmpty(
-                        f"{url} answered but yielded {len(found.items)} items: the page may "
-                        "have been redesigned (run `regmon check` to see which selectors miss)")
+                        f"{read.key} answered but yielded {len(read.found.items)} items: the "
+                        "page may have been redesigned (run `regmon check` to see which "
+                        "selectors miss)")
                 break
-            validators[page_key] = response.validators
-            for item in found.items:
+            validators[read.key] = read.validators
+            for item in read.found.items:
                 items.setdefault(item.key, item)
-            if found.total_pages is not None:
-                total_pages = found.total_pages
+            if read.found.total_pages is not None:
+                total_pages = read.found.total_pages
         for warning in warnings:
             log.info("source %s: %s", source.id, warning)
-        return Listing(tuple(items.values()), validators, unchanged, complete and not unchanged,
+        return Listing(tuple(items.values()), validators, complete and not unchanged,
                        tuple(warnings), requests, received, total_pages)
 
-    # -- articles -----------------------------------------------------------------------------
-
-    def _read_bodies(self, source: Source, limit: int | None = None) -> tuple[int, int]:
-        if not source.fetch_articles:
-            return 0, 0
-        requests = received = 0
-        pending = self.store.pending_bodies(
-            source.id, limit or self.config.settings.max_articles_per_poll, BODY_ATTEMPTS)
-        for item in pending:
-            if self.stopping.is_set():
-                break  # the rest are read by the next poll
-            try:
-                response = self.fetcher.fetch(item.url, source)
-                text, found_by = extract_article(response.body, response.content_type,
-                                                 source.article_body, source.article_strip)
-            except (FetchError, ExtractError) as error:
-                if isinstance(error, FetchError) and error.kind == "waiting":
-                    break  # the host asked for a pause: the rest wait for a later poll
-                give_up = isinstance(error, FetchError) and error.kind == "robots"
-                attempts = self.store.body_failed(item.id, BODY_ATTEMPTS, give_up=give_up)
-                log.info("source %s: could not read the article %s (attempt %d of %d): %s; "
-                            "it is matched on its title and summary meanwhile",
-                            source.id, item.url, attempts, BODY_ATTEMPTS, error)
-                continue
-            requests += response.requests
-            received += response.bytes_received
-            result = self.matcher.match(item.title, item.summary, text)
-            self.store.save_body(item.id, text, found_by, response.final_url, result,
-                                 self.notifier.channels, response.validators)
-        return requests, received
-
-    def _failed(self, source: Source, error: Exception, health_before: str) -> SourceReport:
-        failures = self.store.record_failure(source.id, str(error))
-        if isinstance(error, FetchError) and error.kind == "blocked":
-            health = "blocked"
-        elif isinstance(error, ListingEmpty | ListingShrunk):
-            health = "degraded"
-        elif failures >= self.config.settings.failing_after:
-            health = "failing"
-        else:
-            health = health_before
-        self.store.set_health(source.id, health)
-        if health != health_before:
-            self.notifier.alert(f"source {source.id} is now {health}: {error}")
-        return SourceReport(source.id, False, health=health, error=str(error))
+    def read_page(self, source: Listable, page: int, *, conditional: bool = True) -> PageRead:
+        """Listing page `page` (0-based) of a source, conditionally on what was saved with
+        its last parse. The one way polls, `check` and backfills read a listing page."""
+        url, body = page_request(source, page)
+        key = url if body is None else f"{url} {json.dumps(body, sort_keys=True)}"
+        response = self.fetcher.fetch(
+            url, source, validators=self.store.page_validators(key) if conditional else None,
+            method=getattr(source, "method", "GET"), json_body=body, headers=source.headers)
+        found = None if response.not_modified else extract_listing(
+            source, response.body, response.final_url, response.content_type)
+        return PageRead(key, found, response.validators, response.requests,
+                        response.bytes_received)
 
 
-_STOPWORDS = frozenset("a an and the of on in into to for with by from at over its it is are "
-                       "be was as or our we their statement".split())
-
-
-def headline_similarity(first: str, second: str) -> float:
-    """How alike two headlines are: the share of their content words they have in common."""
-    def words(text: str) -> set[str]:
-        return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOPWORDS}
-    a, b = words(first), words(second)
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def _edited(item: ListedItem, title: str, summary: str) -> bool:
-    """Whether a listing shows a known statement changed. Summaries count only when both
-    sides have one: a feed and its fallback listing show the same statement differently."""
-    if " ".join(item.title.split()) != " ".join(title.split()):
-        return True
-    return bool(item.summary and summary) and " ".join(item.summary.split()) != " ".join(
-        summary.split())
-
-
-def page_request(source: Source | HtmlSource | JsonSource, page: int) -> tuple[str, dict[str, Any] | None]:
+def page_request(source: Listable, page: int) -> tuple[str, dict[str, Any] | None]:
     """The URL (and JSON body, for a POST API) of listing page `page` (0-based)."""
     number = source.page_start + page * source.page_step
     body: dict[str, Any] | None = None
@@ -535,13 +531,12 @@ def _with_param(url: str, name: str, value: int) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-
 @dataclass(frozen=True)
 class SourceStatus:
     """One row of `regmon status`."""
 
     source_id: str
-    health: str
+    health: Health
     last_success: datetime | None
     last_error: str | None
     failures: int
@@ -550,7 +545,7 @@ class SourceStatus:
 
     def as_json(self) -> dict[str, object]:
         """The row for `regmon status --json`."""
-        return {"source": self.source_id, "health": self.health,
+        return {"source": self.source_id, "health": str(self.health),
                 "last_success": self.last_success.isoformat() if self.last_success else None,
                 "last_error": self.last_error, "consecutive_failures": self.failures,
                 "items_known": self.items_known, "next_poll": self.next_poll}
@@ -568,6 +563,6 @@ def source_status(source: Source, store: Store, now: datetime) -> SourceStatus:
     next_poll = "due now" if due <= now else due.strftime("%Y-%m-%d %H:%M UTC")
     if host.not_before and host.not_before > now:
         next_poll += f" ({host.reason})"
-    health = state.health if state.last_poll_at else "new"
+    health = state.health if state.last_poll_at else Health.NEW
     return SourceStatus(source.id, health, state.last_success_at, state.last_error,
                         state.failures, state.items_known, next_poll)

@@ -24,8 +24,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.clock import Clock
 from monitor.config import Config, Source, load_config
 from monitor.errors import ConfigError
+from monitor.model import Health
 from monitor.pipeline import Monitor
-from monitor.publish.notify import Secrets
+from monitor.publish.secrets import Secrets
 from monitor.systemd import SystemdNotifier
 
 log = logging.getLogger(__name__)
@@ -131,10 +132,10 @@ class Daemon:
     def _summary(self) -> str:
         store = self.monitor.store
         states = [store.source_state(s.id) for s in self.monitor.config.sources]
-        unhealthy = [s.id for s in states if s.last_poll_at and s.health != "ok"]
+        unhealthy = [s.id for s in states if s.last_poll_at and s.health != Health.OK]
         counts = store.counts()
         health = f"unhealthy: {', '.join(unhealthy)}" if unhealthy else "all sources ok"
-        return f"{len(states)} sources, {health}; {counts['matched']} matched statements"
+        return f"{len(states)} sources, {health}; {counts.matched} matched statements"
 
     # -- signals ------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from prometheus_client.registry import Collector
 from monitor import __version__
 from monitor.clock import Clock
 from monitor.config import Config
+from monitor.model import Health
 from monitor.pipeline import source_status
 from monitor.store import Store
 
@@ -40,7 +41,7 @@ CONTENT_TYPES = {
     ".rss": "application/rss+xml; charset=utf-8",
     ".opml": "text/x-opml; charset=utf-8",
 }
-HEALTHY = ("ok", "new")
+HEALTHY = (Health.OK, Health.NEW)
 
 
 class FeedServer:
@@ -218,15 +219,15 @@ class _StoreCollector(Collector):
             polls.add_metric([source.id], state.polls)
             errors.add_metric([source.id], state.errors)
             items.add_metric([source.id], state.items_known)
-            health = state.health if state.last_poll_at else "new"
-            healthy.add_metric([source.id, health], 1.0 if health in HEALTHY else 0.0)
+            health = state.health if state.last_poll_at else Health.NEW
+            healthy.add_metric([source.id, str(health)], 1.0 if health in HEALTHY else 0.0)
             if state.last_success_at:
                 success.add_metric([source.id], state.last_success_at.timestamp())
         yield from (polls, errors, items, healthy, success)
         counts = store.counts()
         matched = GaugeMetricFamily("regmon_matched_statements",
                                     "Statements that name a watched company")
-        matched.add_metric([], counts["matched"])
+        matched.add_metric([], counts.matched)
         yield matched
         deliveries = GaugeMetricFamily("regmon_deliveries", "Notifications by channel and state",
                                        labels=["channel", "state"])

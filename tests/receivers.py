@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,6 @@ HOOK_PATH = "/hooks/regmon"
 OK = Reply(200, b"ok", content_type="text/html")
 INVALID_PAYLOAD = Reply(400, b"invalid_payload", content_type="text/html")
 NO_SERVICE = Reply(404, b"no_service", content_type="text/html")
-ARCHIVED = Reply(410, b"channel_is_archived", content_type="text/html")
 DOWN = Reply(500, b"rollup_error", content_type="text/html")
 
 
@@ -64,7 +62,3 @@ class Receiver:
 
     def messages(self) -> list[dict[str, Any]]:
         return [json.loads(body) for _, body in self.accepted]
-
-
-def every(check: Callable[[dict[str, Any]], bool], messages: list[dict[str, Any]]) -> bool:
-    return all(check(m) for m in messages)

@@ -4,6 +4,7 @@ that changes nothing watched is silent."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,9 +14,9 @@ import feedparser
 import pytest
 
 from monitor.clock import FakeClock
-from monitor.publish.notify import Secrets
+from monitor.publish.secrets import Secrets
 from tests.receivers import SLACK_PATH, Receiver
-from tests.sites import Site, World, oaic_article
+from tests.sites import Reply, Site, World, oaic_article
 from tests.test_end_to_end import CLEARVIEW_OAIC, MEDIBANK
 from tests.test_notify import Runs
 
@@ -108,6 +109,12 @@ def test_a_page_edited_behind_an_unchanged_listing_is_found_by_a_daily_recheck(
                           " WHERE i.title = ?", (MEDIBANK.title,)).fetchone() == (2,)
     entry = _entry(runs, "OAIC opens investigation")
     assert entry["updated"] == "2026-11-29T10:00:00+00:00"
+    # The third read asks with the edited page's own ETag and gets a 304: the validators
+    # were kept with the new version (a stale ETag would cost the whole page again).
+    edited_page = world.oaic.routes[f"/news/media-centre/{MEDIBANK.slug}"]
+    assert isinstance(edited_page, Reply)
+    edited_etag = '"' + hashlib.sha1(edited_page.body).hexdigest()[:16] + '"'
     medibank_requests = [r for r in world.oaic.requests if r.path.endswith(MEDIBANK.slug)]
-    assert [r.headers.get("If-None-Match") is not None for r in medibank_requests] == [
-        False, True, True]
+    sent = [r.headers.get("If-None-Match") for r in medibank_requests]
+    assert len(sent) == 3 and sent[0] is None and sent[1] not in (None, edited_etag)
+    assert sent[2] == edited_etag

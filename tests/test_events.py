@@ -12,8 +12,8 @@ import feedparser
 import pytest
 
 from monitor.clock import FakeClock
-from monitor.pipeline import headline_similarity
-from monitor.publish.notify import Secrets
+from monitor.decide import headline_similarity
+from monitor.publish.secrets import Secrets
 from tests.receivers import SLACK_PATH, Receiver
 from tests.sites import Site, Statement, World
 from tests.test_notify import Runs

@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from monitor.clock import FakeClock
 from monitor.config import load_config
 from monitor.pipeline import Monitor
-from monitor.publish.notify import Secrets, install_redaction
+from monitor.publish.secrets import Secrets, install_redaction
 from tests.receivers import (
     DOWN,
     HOOK_PATH,

@@ -16,7 +16,7 @@ from monitor.extract.common import (
 from monitor.model import ListedItem, ListingPage
 
 
-def extract_feed(source: FeedSource, body: bytes, page_url: str) -> ListingPage:
+def extract(source: FeedSource, body: bytes, page_url: str, content_type: str = "") -> ListingPage:
     """Every entry of a feed. Relative links (OPC's) resolve against the feed's URL; dates
     with two-digit years are read as days."""
     import feedparser  # imported when a feed changed, not at every start (it is slow to load)

@@ -19,9 +19,7 @@ from monitor.extract.common import (
 from monitor.model import ListedItem, ListingPage
 
 
-def extract_html_listing(
-    source: HtmlSource, body: bytes, page_url: str, content_type: str = ""
-) -> ListingPage:
+def extract(source: HtmlSource, body: bytes, page_url: str, content_type: str = "") -> ListingPage:
     """Every item on one listing page. Items without a usable link are skipped with a
     warning; an item without a date or summary is kept."""
     tree = LexborHTMLParser(decode_html(body, content_type))

@@ -17,7 +17,7 @@ from monitor.extract.common import (
 from monitor.model import ListedItem, ListingPage
 
 
-def extract_json_listing(source: JsonSource, body: bytes, page_url: str) -> ListingPage:
+def extract(source: JsonSource, body: bytes, page_url: str, content_type: str = "") -> ListingPage:
     """Every row of one API page. Rows outside `url_prefixes` (promoted cards from elsewhere
     on the site) are dropped; rows without a link are skipped with a warning."""
     try:

@@ -1,0 +1,30 @@
+# Names vulture cannot see used: called by frameworks (pydantic validators, http.server and
+# prometheus-client hooks, signal handlers' signatures), not by our code.
+# Run: vulture monitor tests bench .vulture-allow.py --min-confidence 60
+_.model_config  # pydantic
+_._slug  # pydantic field validators
+_._tz
+_._regex
+_._selectors
+_._interval
+_._url
+_._css
+_._has_alias
+_._unique
+_._unique_ids
+_.row_factory  # sqlite3
+_.msg  # logging.LogRecord
+_.daemon_threads  # socketserver
+_.server_version  # http.server
+_.protocol_version
+_.disable_nagle_algorithm
+_.log_message
+_.handle_error
+_.do_HEAD
+_.do_POST
+_.do_CONNECT
+_.collect  # prometheus-client collectors
+frame  # signal handlers' signature
+tb  # __exit__'s signature
+request  # socketserver.handle_error's signature
+client_address

@@ -1,0 +1,408 @@
+"""The rules: when a poll is the baseline, what is new, what is an edit, what is announced and
+what is held, how healthy a source is, what the operator hears. Pure functions over typed
+snapshots, returning frozen plans; no I/O, no clock, no SQL.
+
+The pipeline reads a snapshot from the store, asks these functions what to do, and hands the
+plan to the store, which applies it in one transaction and decides nothing. A change to a rule
+belongs here, with a row in the table of cases in tests/test_decide.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from monitor.config import Settings
+from monitor.model import (
+    NEW_STATEMENT,
+    AlertKind,
+    Announcement,
+    BodyState,
+    FetchErrorKind,
+    Health,
+    ListedItem,
+    MatchResult,
+    OutboxState,
+    Validators,
+)
+
+BODY_ATTEMPTS = 3
+EVENT_DAYS = 3  # joint statements are published within a few days of each other
+EVENT_SIMILARITY = 0.3  # and share at least this share of their headlines' content words
+RECHECK_DAYS = 14  # statements first seen this recently have their pages re-read,
+RECHECK_HOURS = 24  # about once a day (conditionally: usually a 304),
+RECHECK_PER_POLL = 5  # a few per poll, so the sites see no burst
+MIN_USUAL_FOR_SHRINK = 5  # below this, a listing is too small to call "far smaller than usual"
+
+# -- snapshots: what the store knows, read before deciding ------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceSnapshot:
+    """What the store knows of a source before this poll."""
+
+    source_id: str
+    baseline_at: datetime | None = None
+    health: Health = Health.OK
+    failures: int = 0
+    usual_count: float | None = None
+    total_pages: int | None = None
+
+
+@dataclass(frozen=True)
+class KnownItem:
+    """A stored statement as a poll compares it with its listing."""
+
+    id: int
+    key: str
+    title: str
+    summary: str
+    companies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListingRead:
+    """What a poll read from a source's listing pages (the facts the rules need)."""
+
+    items: tuple[ListedItem, ...]
+    validators: Mapping[str, Validators]
+    complete: bool  # every page was read and parsed (none unchanged, none failed)
+    total_pages: int | None = None
+
+
+@dataclass(frozen=True)
+class PendingBody:
+    """A statement whose page is still to be read."""
+
+    id: int
+    url: str
+    title: str
+    summary: str
+    attempts: int
+    is_new: bool
+    matched: bool  # it already matched on its title and summary
+
+
+@dataclass(frozen=True)
+class RecheckCandidate:
+    """A recent statement whose page is due to be read again."""
+
+    id: int
+    url: str
+    title: str
+    summary: str
+    validators: Validators
+    content_hash: str | None
+    companies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventCandidate:
+    """A matched statement of another regulator, naming a company this one names, stated
+    within a few days of it."""
+
+    id: int
+    regulator: str
+    title: str
+    event_id: int
+
+
+# -- plans: what the store is to apply ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something the operator must hear, once."""
+
+    kind: AlertKind
+    message: str
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One notification to enqueue: a statement on a channel, for a reason."""
+
+    channel: str
+    state: OutboxState
+    announcement: Announcement = NEW_STATEMENT
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """A statement seen for the first time, with its matches and notifications."""
+
+    item: ListedItem
+    result: MatchResult
+    is_new: bool  # first seen after the baseline: news, not history
+    outbox: tuple[OutboxRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class EditSeen:
+    """A known statement whose listing entry changed: its page is to be read again."""
+
+    known: KnownItem
+    item: ListedItem
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """Everything one successful poll commits, in one transaction."""
+
+    source_id: str
+    baseline: bool  # this poll is the source's baseline: its statements are history
+    new: tuple[NewItem, ...]
+    edits: tuple[EditSeen, ...]
+    validators: Mapping[str, Validators]
+    usual_count: float | None
+    total_pages: int | None
+    health: Health = Health.OK
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True)
+class FailurePlan:
+    """A failed poll: the count of failures in a row, the health it leaves, and any alert."""
+
+    source_id: str
+    error: str
+    failures: int
+    health: Health
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True)
+class BodyPlan:
+    """A statement's page was read: its text, its matches on the full text, and, when that
+    is the first time it matches, its notifications."""
+
+    item_id: int
+    text: str
+    found_by: str
+    final_url: str
+    validators: Validators
+    content_hash: str
+    result: MatchResult
+    outbox: tuple[OutboxRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class BodyFailurePlan:
+    """A statement's page could not be read: one attempt more, and whether to give up."""
+
+    item_id: int
+    attempts: int
+    state: BodyState
+
+
+@dataclass(frozen=True)
+class EditPlan:
+    """A new version of a known statement; its matches replace the old, and a company the
+    edit added is announced once."""
+
+    item_id: int
+    title: str
+    summary: str
+    body: str | None  # None: the page could not be read again; the stored text stays
+    body_validators: Validators | None
+    body_hash: str | None
+    version_hash: str
+    result: MatchResult
+    added: tuple[str, ...]
+    outbox: tuple[OutboxRow, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a poll failed, as the rules need to know it."""
+
+    message: str
+    fetch_kind: FetchErrorKind | None = None  # set when the listing request itself failed
+    degraded: bool = False  # the page answered but yielded nothing, or far too little
+
+
+# -- the rules ----------------------------------------------------------------------------------
+
+
+def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str, KnownItem],
+              match: Callable[[str, str], MatchResult], channels: Sequence[str],
+              settings: Settings) -> PollPlan | FailurePlan:
+    """Judge one read listing against what is known: a failure when the page is far smaller
+    than usual (half a redesign: nothing from it is trusted), else the plan of what to record,
+    what to announce (held for a human in a storm), and the source's new usual size."""
+    shrunk = shrunk_message(listing, snapshot.usual_count, settings.degraded_share)
+    if shrunk is not None:
+        return plan_failure(snapshot, Failure(shrunk, degraded=True), settings)
+    baseline = snapshot.baseline_at is None
+    unseen = [i for i in listing.items if i.key not in known]
+    storm = is_storm(len(unseen), len(listing.items), baseline, settings)
+    alerts: list[Alert] = []
+    if storm:
+        alerts.append(Alert(AlertKind.STORM, (
+            f"source {snapshot.source_id}: {len(unseen)} of {len(listing.items)} items look new "
+            "at once (did the site change its URLs?). Their notifications are held: review them "
+            "with `regmon deliveries` and send them with `regmon deliveries retry`")))
+    if snapshot.health != Health.OK:
+        alerts.append(Alert(AlertKind.RECOVERY,
+                            f"source {snapshot.source_id} recovered (was {snapshot.health})"))
+    state = OutboxState.HELD if storm else OutboxState.PENDING
+    new = []
+    for item in unseen:
+        result = match(item.title, item.summary)
+        rows = tuple(OutboxRow(c, state) for c in channels) \
+            if result.matches and not baseline else ()
+        new.append(NewItem(item, result, not baseline, rows))
+    edits = tuple(EditSeen(known[i.key], i) for i in listing.items
+                  if i.key in known and is_edited(i, known[i.key]))
+    return PollPlan(snapshot.source_id, baseline, tuple(new), edits, listing.validators,
+                    next_usual_count(snapshot.usual_count, listing), listing.total_pages,
+                    Health.OK, tuple(alerts))
+
+
+def plan_failure(snapshot: SourceSnapshot, failure: Failure, settings: Settings) -> FailurePlan:
+    """A failed poll: blocked by bot protection, degraded by a page that yields too little,
+    failing after `failing_after` failures in a row, else as healthy as it was. A change of
+    health is alerted once."""
+    failures = snapshot.failures + 1
+    if failure.fetch_kind == FetchErrorKind.BLOCKED:
+        health = Health.BLOCKED
+    elif failure.degraded:
+        health = Health.DEGRADED
+    elif failures >= settings.failing_after:
+        health = Health.FAILING
+    else:
+        health = snapshot.health
+    alerts = () if health == snapshot.health else (
+        Alert(AlertKind.HEALTH, f"source {snapshot.source_id} is now {health}: {failure.message}"),)
+    return FailurePlan(snapshot.source_id, failure.message, failures, health, alerts)
+
+
+def shrunk_message(listing: ListingRead, usual: float | None, share: float) -> str | None:
+    """Why a completely read listing is far smaller than usual, or None when it is not."""
+    if listing.complete and usual and usual >= MIN_USUAL_FOR_SHRINK and \
+            len(listing.items) < usual * share:
+        return (f"yielded {len(listing.items)} items where it usually yields about "
+                f"{usual:.0f}: the page may have been partly redesigned (run `regmon check`)")
+    return None
+
+
+def is_storm(unseen: int, listed: int, baseline: bool, settings: Settings) -> bool:
+    """An implausible share of a listing new at once (a URL scheme change, say): its
+    notifications wait for a human. Never on a baseline, which announces nothing anyway."""
+    return not baseline and unseen >= settings.storm_min and unseen > settings.storm_share * listed
+
+
+def next_usual_count(usual: float | None, listing: ListingRead) -> float | None:
+    """A running average of a completely read listing's size (partial reads say nothing)."""
+    if not listing.complete or not listing.items:
+        return usual
+    count = len(listing.items)
+    return float(count) if usual is None else 0.8 * usual + 0.2 * count
+
+
+def is_edited(item: ListedItem, known: KnownItem) -> bool:
+    """Whether a listing shows a known statement changed. Summaries count only when both
+    sides have one: a feed and its fallback listing show the same statement differently."""
+    if " ".join(item.title.split()) != " ".join(known.title.split()):
+        return True
+    return bool(item.summary and known.summary) and \
+        " ".join(item.summary.split()) != " ".join(known.summary.split())
+
+
+def plan_body(pending: PendingBody, text: str, found_by: str, final_url: str,
+              validators: Validators, content_hash: str, result: MatchResult,
+              channels: Sequence[str]) -> BodyPlan:
+    """A page read for the first time. A new statement that matches only now, on its body,
+    is announced now (one that matched on its title was announced already)."""
+    announce = pending.is_new and not pending.matched and bool(result.matches)
+    rows = tuple(OutboxRow(c, OutboxState.PENDING) for c in channels) if announce else ()
+    return BodyPlan(pending.id, text, found_by, final_url, validators, content_hash, result, rows)
+
+
+def plan_body_failure(pending: PendingBody, *, forbidden: bool) -> BodyFailurePlan:
+    """A page that could not be read is tried on later polls, up to BODY_ATTEMPTS in all, or
+    given up at once when robots.txt forbids it; the statement keeps its listing match."""
+    attempts = pending.attempts + 1
+    gone = forbidden or attempts >= BODY_ATTEMPTS
+    return BodyFailurePlan(pending.id, attempts, BodyState.MISSING if gone else BodyState.PENDING)
+
+
+def plan_edit(item_id: int, companies_before: Sequence[str], title: str, summary: str,
+              body: str | None, body_validators: Validators | None, body_hash: str | None,
+              version_hash: str, result: MatchResult, channels: Sequence[str]) -> EditPlan:
+    """A new version of a statement. Only an edit that names a watched company the statement
+    did not name before is announced ("Updated: ..."), once per channel."""
+    added = tuple(sorted(c for c in result.companies if c not in set(companies_before)))
+    rows = tuple(OutboxRow(c, OutboxState.PENDING, Announcement(added)) for c in channels) \
+        if added else ()
+    return EditPlan(item_id, title, summary, body, body_validators, body_hash, version_hash,
+                    result, added, rows)
+
+
+def page_changed(candidate: RecheckCandidate, content_hash: str) -> bool:
+    """Whether a re-read page's text differs from what was stored."""
+    return content_hash != candidate.content_hash
+
+
+def text_hash(text: str) -> str:
+    """The content hash of a statement's page text (evidence, and how a re-read page is
+    known to be unchanged)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def version_hash(title: str, summary: str, text: str | None) -> str:
+    """The hash that identifies one version of a statement: its headline, summary and text."""
+    return text_hash(f"{title}\n{summary}\n{text or ''}")
+
+
+_STOPWORDS = frozenset("a an and the of on in into to for with by from at over its it is are "
+                       "be was as or our we their statement".split())
+
+
+def headline_similarity(first: str, second: str) -> float:
+    """How alike two headlines are: the share of their content words they have in common."""
+    def words(text: str) -> set[str]:
+        return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOPWORDS}
+    a, b = words(first), words(second)
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def choose_event(title: str, candidates: Sequence[EventCandidate]) -> int | None:
+    """The joint event a statement belongs to: the candidate's with the most alike headline,
+    at least EVENT_SIMILARITY alike; None when no candidate is close enough."""
+    best: tuple[float, int] | None = None
+    for candidate in candidates:
+        score = headline_similarity(title, candidate.title)
+        if score >= EVENT_SIMILARITY and (best is None or score > best[0]):
+            best = (score, candidate.event_id)
+    return best[1] if best else None
+
+
+def plan_history(items: Sequence[ListedItem], known: Iterable[str],
+                 match: Callable[[str, str], MatchResult]) -> tuple[NewItem, ...]:
+    """What a backfill records of one archive page: the statements not stored yet, matched,
+    as history (never announced, so no outbox rows)."""
+    stored = set(known)
+    return tuple(NewItem(i, match(i.title, i.summary), False) for i in items
+                 if i.key not in stored)
+
+
+def archive_ends(items: Sequence[ListedItem], page: int, total_pages: int | None) -> bool:
+    """Whether archive page `page` (0-based) is the last: empty, or the last the site counts."""
+    return not items or (total_pages is not None and page + 1 >= total_pages)
+
+
+def wholly_older(items: Sequence[ListedItem], since: date | None) -> bool:
+    """Whether every statement on a page is stated before `since` (a page that straddles the
+    date is recorded whole: nothing on a page already read is ever skipped for good)."""
+    return since is not None and bool(items) and all(
+        i.published is not None and i.published < since for i in items)
+
+
+def recheck_window(now: datetime) -> tuple[datetime, datetime]:
+    """Which statements are re-read for edits behind an unchanged listing: those first seen
+    after the first instant whose page was last read before the second."""
+    return now - timedelta(days=RECHECK_DAYS), now - timedelta(hours=RECHECK_HOURS)

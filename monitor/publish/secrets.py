@@ -1,0 +1,111 @@
+"""Secrets: webhook URLs and the signing key, from the environment or systemd credentials,
+never from sources.toml; and the logging filter that keeps them out of every log line."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CREDENTIAL_FILES = {  # systemd LoadCredential= names, beside the environment variables
+    "slack_url": ("REGMON_SLACK_WEBHOOK_URL", "slack-webhook-url"),
+    "webhook_url": ("REGMON_WEBHOOK_URL", "webhook-url"),
+    "webhook_secret": ("REGMON_WEBHOOK_SECRET", "webhook-secret"),
+    "operator_url": ("REGMON_OPERATOR_WEBHOOK_URL", "operator-webhook-url"),
+}
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Webhook URLs and the signing key. Never printed: repr shows only which are set."""
+
+    slack_url: str | None = field(default=None, repr=False)
+    webhook_url: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+    operator_url: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        have = [name for name in CREDENTIAL_FILES if getattr(self, name)]
+        return f"Secrets(set={have})"
+
+    def problems(self) -> list[str]:
+        """What is wrong with the secrets as given (checked before anything is sent)."""
+        found = []
+        for name in ("slack_url", "webhook_url", "operator_url"):
+            value = getattr(self, name)
+            if value and not value.startswith(("https://", "http://")):
+                found.append(f"{CREDENTIAL_FILES[name][0]} is not an http(s) URL")
+        if self.webhook_secret:
+            try:
+                base64.b64decode(self.webhook_secret.removeprefix("whsec_"), validate=True)
+            except (binascii.Error, ValueError):
+                found.append("REGMON_WEBHOOK_SECRET is not a key like whsec_<base64>")
+        return found
+
+    def values(self) -> list[str]:
+        """Every secret value, for redaction."""
+        found = [v for v in (self.slack_url, self.webhook_url, self.webhook_secret,
+                             self.operator_url) if v]
+        if self.webhook_secret and self.webhook_secret.startswith("whsec_"):
+            found.append(self.webhook_secret.removeprefix("whsec_"))
+        return found
+
+
+def load_secrets(environ: Mapping[str, str] | None = None) -> Secrets:
+    """Secrets from the environment, else from `$CREDENTIALS_DIRECTORY` (systemd's
+    LoadCredential=), one file per secret."""
+    env = os.environ if environ is None else environ
+    directory = env.get("CREDENTIALS_DIRECTORY")
+    found: dict[str, str | None] = {}
+    for name, (variable, filename) in CREDENTIAL_FILES.items():
+        value = env.get(variable)
+        if not value and directory:
+            # LoadCredential=NAME:FILE gives "NAME"; LoadCredential=regmon:DIR gives
+            # "regmon_FILE" for every file in DIR (the shipped units use the latter).
+            for candidate in (filename, f"regmon_{filename}"):
+                path = Path(directory) / candidate
+                if path.is_file():
+                    value = path.read_text().strip()
+                    break
+        found[name] = value.strip() if value else None
+    return Secrets(**found)
+
+
+class Redactor(logging.Filter):
+    """A logging filter that blanks secrets out of every record, whoever logs it."""
+
+    def __init__(self, secrets: Secrets) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets.values() if len(s) >= 8]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            cleaned = self.redact(text)
+            if cleaned != text:
+                record.msg, record.args = cleaned, ()
+        return True
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret replaced by a placeholder."""
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def install_redaction(secrets: Secrets) -> Redactor:
+    """Put a redacting filter on every handler of the root logger."""
+    redactor = Redactor(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redactor)
+    return redactor
+
+
+def secret_value(secrets: Secrets, name: str) -> str | None:
+    """The secret called `name` ("slack_url", ...), or None when it is not set."""
+    value = getattr(secrets, name, None)
+    return value if isinstance(value, str) else None

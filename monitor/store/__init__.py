@@ -1,0 +1,21 @@
+"""The one place that owns SQL: regmon's state in a single SQLite file.
+
+Split by domain, as mixins over one connection: sources and their polls (`sources`),
+statements (`items`), notifications (`outbox`), and read-only views for publishing (`views`).
+Writers apply plans made by monitor.decide, one transaction each, and decide nothing; readers
+return named row types.
+"""
+
+from __future__ import annotations
+
+from monitor.store.items import ItemStore, Version
+from monitor.store.outbox import Delivery, DeliveryRow, EventDelivery, OutboxStore
+from monitor.store.sources import BackfillPosition, SourceState, SourceStore
+from monitor.store.views import Counts, Evidence, ViewStore
+
+__all__ = ["BackfillPosition", "Counts", "Delivery", "DeliveryRow", "EventDelivery", "Evidence",
+           "SourceState", "Store", "Version"]
+
+
+class Store(SourceStore, ItemStore, OutboxStore, ViewStore):
+    """regmon's state. One instance per process; safe to use from several threads."""

@@ -1,0 +1,121 @@
+"""The connection every part of the store shares: WAL mode, `BEGIN IMMEDIATE` for every write
+(deferred transactions can fail with SQLITE_BUSY under WAL), migrations on open, and sqlite3
+exceptions translated into StoreError. Every timestamp is stored as ISO 8601 UTC text."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from monitor.clock import Clock, format_utc, parse_utc
+from monitor.errors import StoreError
+from monitor.model import MatchResult
+from monitor.store.schema import MIGRATIONS
+
+CHUNK = 500  # keys per `IN (...)` query, well under SQLite's variable limit
+
+
+class Database:
+    """One SQLite connection, safe to use from several threads."""
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.path = path
+        self.clock = clock
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                       timeout=30)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the state database {path}: {exc}") from None
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"writing the state database {self.path} failed: {exc}") from None
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"reading the state database {self.path} failed: {exc}") from None
+
+    def _read_in(self, sql: str, keys: Iterable[object]) -> list[sqlite3.Row]:
+        """`sql` with one `{marks}` placeholder, run over `keys` a chunk at a time."""
+        values = list(keys)
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start:start + CHUNK]
+            rows += self._read(sql.format(marks=",".join("?" * len(chunk))), chunk)
+        return rows
+
+    def _now(self) -> str:
+        return format_utc(self.clock.now())
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} was written by a newer regmon (schema {version})")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                self._db.execute("ROLLBACK")
+                raise
+
+
+def insert_matches(db: sqlite3.Connection, item_id: int, result: MatchResult) -> None:
+    """Replace a statement's matches and near misses with `result`'s."""
+    db.execute("DELETE FROM matches WHERE item_id = ?", (item_id,))
+    db.executemany(
+        "INSERT INTO matches (item_id, position, company, alias, rule, snippet, field)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(item_id, n, m.company, m.alias, m.rule, m.snippet, m.field)
+         for n, m in enumerate(result.matches)])
+
+
+def rejections_json(result: MatchResult) -> str:
+    """A result's near misses, as the `rejections` column keeps them."""
+    return json.dumps([{"company": r.company, "alias": r.alias, "reason": r.reason,
+                        "snippet": r.snippet, "field": r.field} for r in result.rejections],
+                      ensure_ascii=False)
+
+
+def stamp(moment: datetime | None) -> str | None:
+    """A stored timestamp, or NULL."""
+    return format_utc(moment) if moment else None
+
+
+def moment(text: str | None) -> datetime | None:
+    """A stored timestamp read back, or None."""
+    return parse_utc(text) if text else None

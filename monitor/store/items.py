@@ -1,0 +1,180 @@
+"""Statements: their identity, text, versions, matches and joint events. Each `apply_*` commits
+one plan from monitor.decide in one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.clock import format_utc, parse_utc
+from monitor.decide import (
+    BodyFailurePlan,
+    BodyPlan,
+    EditPlan,
+    EventCandidate,
+    KnownItem,
+    NewItem,
+    PendingBody,
+    RecheckCandidate,
+)
+from monitor.model import BodyState, Validators
+from monitor.store.base import Database, insert_matches, rejections_json
+from monitor.store.outbox import enqueue
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version a statement has been seen in."""
+
+    seen_at: datetime
+    title: str
+    content_hash: str | None
+
+
+class ItemStore(Database):
+    """Statements and what was read of them."""
+
+    def known_items(self, keys: Iterable[str]) -> dict[str, KnownItem]:
+        """The stored statements among `keys`, as last seen, with the companies they name."""
+        rows = self._read_in("SELECT id, key, title, summary FROM items WHERE key IN ({marks})",
+                             keys)
+        companies = self._companies(int(r["id"]) for r in rows)
+        return {r["key"]: KnownItem(int(r["id"]), r["key"], r["title"], r["summary"],
+                                    companies.get(int(r["id"]), ())) for r in rows}
+
+    def _companies(self, ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+        found: dict[int, list[str]] = {}
+        for row in self._read_in("SELECT item_id, company FROM matches WHERE item_id IN"
+                                 " ({marks}) ORDER BY item_id, position", ids):
+            names = found.setdefault(int(row[0]), [])
+            if row[1] not in names:
+                names.append(row[1])
+        return {k: tuple(v) for k, v in found.items()}
+
+    def pending_bodies(self, source_id: str, limit: int) -> list[PendingBody]:
+        """Statements of a source whose page is still to be read, oldest first."""
+        rows = self._read(
+            "SELECT i.id, i.url, i.title, i.summary, i.body_attempts, i.is_new,"
+            " EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) FROM items i"
+            " WHERE i.source_id = ? AND i.body_state = ? ORDER BY i.id LIMIT ?",
+            (source_id, BodyState.PENDING, limit))
+        return [PendingBody(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6])) for r in rows]
+
+    def apply_body(self, plan: BodyPlan) -> None:
+        """Store a statement's page text and its matches on the full text (and, when that is
+        the first time it matches, its notifications)."""
+        now = self._now()
+        with self._write() as db:
+            enqueue(db, plan.item_id, plan.outbox, now)
+            db.execute(
+                "UPDATE items SET body = ?, body_state = ?, body_found_by = ?, final_url = ?,"
+                " body_attempts = body_attempts + 1, topic = ?, rejections = ?,"
+                " body_fetched_at = ?, body_etag = ?, body_last_modified = ?, content_hash = ?"
+                " WHERE id = ?",
+                (plan.text, BodyState.OK, plan.found_by, plan.final_url,
+                 int(plan.result.is_topic), rejections_json(plan.result), now,
+                 plan.validators.etag, plan.validators.last_modified, plan.content_hash,
+                 plan.item_id))
+            insert_matches(db, plan.item_id, plan.result)
+
+    def apply_body_failure(self, plan: BodyFailurePlan) -> None:
+        """Count a failed attempt to read a statement's page, as planned."""
+        with self._write() as db:
+            db.execute("UPDATE items SET body_attempts = ?, body_state = ? WHERE id = ?",
+                       (plan.attempts, plan.state, plan.item_id))
+
+    def recheck_candidates(self, source_id: str, first_seen_after: datetime,
+                           read_before: datetime, limit: int) -> list[RecheckCandidate]:
+        """Statements first seen after `first_seen_after` whose page was last read before
+        `read_before`, longest unread first."""
+        rows = self._read(
+            "SELECT id, url, title, summary, body_etag, body_last_modified, content_hash FROM items"
+            " WHERE source_id = ? AND body_state = ? AND first_seen_at >= ?"
+            " AND COALESCE(body_fetched_at, first_seen_at) < ? ORDER BY body_fetched_at LIMIT ?",
+            (source_id, BodyState.OK, format_utc(first_seen_after), format_utc(read_before),
+             limit))
+        companies = self._companies(int(r[0]) for r in rows)
+        return [RecheckCandidate(r[0], r[1], r[2], r[3], Validators(r[4], r[5], None), r[6],
+                                 companies.get(int(r[0]), ())) for r in rows]
+
+    def apply_page_unchanged(self, item_id: int, validators: Validators) -> None:
+        """A statement's page was read again and had not changed: remember when, and its
+        newest validators."""
+        with self._write() as db:
+            db.execute("UPDATE items SET body_fetched_at = ?, body_etag = COALESCE(?, body_etag),"
+                       " body_last_modified = COALESCE(?, body_last_modified) WHERE id = ?",
+                       (self._now(), validators.etag, validators.last_modified, item_id))
+
+    def apply_edit(self, plan: EditPlan) -> None:
+        """Keep a new version beside the old ones, move the statement's `updated` time, keep
+        the page's new validators, replace its matches, and enqueue what the plan announces."""
+        now = self._now()
+        validators = plan.body_validators or Validators()
+        with self._write() as db:
+            db.execute(
+                "UPDATE items SET title = ?, summary = ?, body = COALESCE(?, body),"
+                " updated_at = ?, topic = ?, rejections = ?, body_fetched_at = ?,"
+                " content_hash = COALESCE(?, content_hash), body_etag = COALESCE(?, body_etag),"
+                " body_last_modified = COALESCE(?, body_last_modified) WHERE id = ?",
+                (plan.title, plan.summary, plan.body, now, int(plan.result.is_topic),
+                 rejections_json(plan.result), now, plan.body_hash, validators.etag,
+                 validators.last_modified, plan.item_id))
+            db.execute("INSERT INTO versions (item_id, seen_at, title, summary, content_hash)"
+                       " VALUES (?, ?, ?, ?, ?)",
+                       (plan.item_id, now, plan.title, plan.summary, plan.version_hash))
+            insert_matches(db, plan.item_id, plan.result)
+            enqueue(db, plan.item_id, plan.outbox, now)
+
+    def body_of(self, item_id: int) -> str | None:
+        """A statement's page text as last read."""
+        rows = self._read("SELECT body FROM items WHERE id = ?", (item_id,))
+        return rows[0][0] if rows else None
+
+    def versions(self, item_id: int) -> list[Version]:
+        """Every version of a statement, oldest first."""
+        return [Version(parse_utc(r[0]), r[1], r[2]) for r in self._read(
+            "SELECT seen_at, title, content_hash FROM versions WHERE item_id = ?"
+            " ORDER BY seen_at, rowid", (item_id,))]
+
+    def event_candidates(self, item_id: int, days: int) -> list[EventCandidate]:
+        """Matched statements of other regulators, naming a company this one names, stated
+        within `days` of it (found through the company index, then the date)."""
+        return [EventCandidate(int(r[0]), r[1], r[2], int(r[3])) for r in self._read(
+            "SELECT o.id, o.regulator, o.title, COALESCE(o.event_id, o.id) FROM items o, items i"
+            " WHERE i.id = ? AND o.id != i.id AND o.regulator != i.regulator"
+            " AND abs(julianday(COALESCE(o.published, substr(o.first_seen_at, 1, 10)))"
+            " - julianday(COALESCE(i.published, substr(i.first_seen_at, 1, 10)))) <= ?"
+            " AND EXISTS (SELECT 1 FROM matches mo JOIN matches mi ON mo.company = mi.company"
+            " WHERE mo.item_id = o.id AND mi.item_id = i.id) ORDER BY o.id",
+            (item_id, days))]
+
+    def join_event(self, item_id: int, event_id: int) -> None:
+        """Make a statement part of a joint event (the event's first statement too)."""
+        with self._write() as db:
+            db.execute("UPDATE items SET event_id = ? WHERE id IN (?, ?)",
+                       (event_id, item_id, event_id))
+
+
+def insert_item(db: sqlite3.Connection, source_id: str, regulator: str, timezone: str,
+                new: NewItem, now: str) -> int:
+    """Insert a statement, its matches and its first version; 0 when its identity is
+    already stored."""
+    item, result = new.item, new.result
+    cursor = db.execute(
+        "INSERT INTO items (key, url, source_id, regulator, title, summary, published,"
+        " timezone, tags, first_seen_at, updated_at, is_new, topic, rejections)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        (item.key, item.url, source_id, regulator, item.title, item.summary,
+         item.published.isoformat() if item.published else None, timezone,
+         json.dumps(list(item.tags)), now, now, int(new.is_new), int(result.is_topic),
+         rejections_json(result)))
+    if not cursor.rowcount:
+        return 0
+    item_id = cursor.lastrowid or 0
+    insert_matches(db, item_id, result)
+    db.execute("INSERT INTO versions (item_id, seen_at, title, summary) VALUES (?, ?, ?, ?)",
+               (item_id, now, item.title, item.summary))
+    return item_id

@@ -1,0 +1,141 @@
+"""The schema: numbered migrations from the first version, applied in order, each in its own
+transaction. A migration is never edited once released; a change is a new one."""
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        baseline_at TEXT,
+        health TEXT NOT NULL DEFAULT 'ok',
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_poll_at TEXT,
+        last_success_at TEXT,
+        last_error TEXT,
+        last_count INTEGER,
+        usual_count REAL
+    );
+    CREATE TABLE pages (
+        key TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        checked_at TEXT NOT NULL
+    );
+    CREATE TABLE hosts (
+        host TEXT PRIMARY KEY,
+        not_before TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        robots_txt TEXT,
+        robots_fetched TEXT
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        regulator TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL DEFAULT '',
+        published TEXT,
+        timezone TEXT NOT NULL DEFAULT 'UTC',
+        tags TEXT NOT NULL DEFAULT '[]',
+        body TEXT,
+        body_state TEXT NOT NULL DEFAULT 'pending',
+        body_attempts INTEGER NOT NULL DEFAULT 0,
+        body_found_by TEXT,
+        final_url TEXT,
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        is_new INTEGER NOT NULL,
+        topic INTEGER NOT NULL DEFAULT 0,
+        rejections TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX items_by_date ON items (published DESC, first_seen_at DESC);
+    CREATE INDEX items_pending ON items (source_id, body_state);
+    CREATE TABLE matches (
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        company TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        snippet TEXT NOT NULL,
+        field TEXT NOT NULL,
+        PRIMARY KEY (item_id, position)
+    );
+    CREATE INDEX matches_by_company ON matches (company);
+    """,
+    # 2: how many listing pages a source had at its last full read, so an unchanged first
+    # page (whose body held the page count) does not cost requests for pages that do not exist
+    """
+    ALTER TABLE sources ADD COLUMN total_pages INTEGER;
+    """,
+    # 3: the outbox: one row per statement and channel, written with the statement, drained
+    # after commit; a row is marked sent only once the endpoint accepted it
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER REFERENCES items (id) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        message TEXT,
+        event_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE UNIQUE INDEX outbox_once ON outbox (item_id, channel) WHERE item_id IS NOT NULL;
+    CREATE INDEX outbox_due ON outbox (channel, state, id);
+    CREATE TABLE channels (
+        name TEXT PRIMARY KEY,
+        paused_at TEXT,
+        paused_reason TEXT
+    );
+    """,
+    # 4: poll and error counters, for /metrics
+    """
+    ALTER TABLE sources ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sources ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 5: evidence: when the statement's page was read, its validators, the text's hash
+    """
+    ALTER TABLE items ADD COLUMN body_fetched_at TEXT;
+    ALTER TABLE items ADD COLUMN body_etag TEXT;
+    ALTER TABLE items ADD COLUMN body_last_modified TEXT;
+    ALTER TABLE items ADD COLUMN content_hash TEXT;
+    """,
+    # 6: where a backfill of each source's archive stands, so an interrupted one resumes
+    """
+    CREATE TABLE backfill (
+        source_id TEXT PRIMARY KEY,
+        next_page INTEGER NOT NULL DEFAULT 0,
+        done INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+    );
+    """,
+    # 7: edits. Every version a statement has been seen in; an outbox row per reason, so an
+    # edit that adds a watched company is announced once, beside the first announcement
+    """
+    CREATE TABLE versions (
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        seen_at TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        content_hash TEXT
+    );
+    CREATE INDEX versions_by_item ON versions (item_id, seen_at);
+    ALTER TABLE outbox ADD COLUMN reason TEXT NOT NULL DEFAULT 'new';
+    DROP INDEX outbox_once;
+    CREATE UNIQUE INDEX outbox_once ON outbox (item_id, channel, reason)
+        WHERE item_id IS NOT NULL;
+    """,
+    # 8: joint statements: statements of different regulators about the same companies, on
+    # the same days, share an event (the id of its first statement)
+    """
+    ALTER TABLE items ADD COLUMN event_id INTEGER;
+    CREATE INDEX items_by_event ON items (event_id);
+    """,
+)
