@@ -4,13 +4,15 @@ silently (nothing is announced), resumably, and only as far back as asked."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 
+from monitor.model import BodyState
+from monitor.store import DeliveryRow, StatementRow
 from tests.conftest import Regmon
+from tests.helpers import outbox, stored
 from tests.receivers import SLACK_PATH, Receiver
 from tests.sites import Reply, Seen, Site, Statement, World, oaic_listing, opc_listing
 
@@ -42,9 +44,14 @@ def _paged_world(world: World) -> None:
     world.opc.routes[World.OPC_LISTING] = opc
 
 
-def _count(regmon: Regmon, sql: str) -> int:
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-        return int(db.execute(sql).fetchone()[0])
+def _statements(regmon: Regmon) -> list[StatementRow]:
+    with stored(regmon.state_dir) as store:
+        return store.statements()
+
+
+def _outbox(regmon: Regmon) -> list[DeliveryRow]:
+    with stored(regmon.state_dir) as store:
+        return outbox(store)
 
 
 def test_backfill_fills_the_store_and_notifies_nobody(world: World, regmon: Regmon) -> None:
@@ -71,10 +78,11 @@ def test_backfill_fills_the_store_and_notifies_nobody(world: World, regmon: Regm
     finally:
         hooks.close()
     assert slack.attempts == []
-    assert _count(regmon, "SELECT COUNT(*) FROM items") == 180
-    assert _count(regmon, "SELECT COUNT(*) FROM items WHERE is_new = 1") == 0
-    assert _count(regmon, "SELECT COUNT(*) FROM outbox") == 0
-    assert _count(regmon, "SELECT COUNT(*) FROM items WHERE body_state = 'ok'") == 180
+    statements = _statements(regmon)
+    assert len(statements) == 180
+    assert [s for s in statements if s.is_new] == []
+    assert _outbox(regmon) == []
+    assert {s.body_state for s in statements} == {BodyState.OK}
     history = feedparser.parse(str(regmon.feeds / "company" / "clearview-ai.atom"))
     assert len(history.entries) == 5 + 9 + 4 + 3  # every ninth statement of each archive
 
@@ -112,10 +120,10 @@ def test_backfill_stops_at_the_date_given(world: World, regmon: Regmon) -> None:
 
     # Page 2 straddles the date and is kept whole; page 3 is all older: the walk stops there.
     assert run.stdout == f"ico-news: 3 page(s), 50 statement(s) recorded; reached {since}\n"
-    assert _count(regmon, f"SELECT COUNT(*) FROM items WHERE published >= '{since}'") == 31
+    assert sum(1 for s in _statements(regmon) if s.published and s.published >= since) == 31
     more = regmon("backfill", "--source", "ico-news")  # no date: it goes on from there
     assert more.stdout == ("ico-news: 6 page(s), 30 statement(s) recorded; reached the end of "
                            "the archive (walked in both orders)\n")
     orders = [json.loads(r.body)["order"] for r in world.ico.requests if r.method == "POST"]
     assert orders == ["newest"] * 3 + ["newest"] * 2 + ["oldest"] * 4
-    assert _count(regmon, "SELECT COUNT(*) FROM items") == 80
+    assert len(_statements(regmon)) == 80

@@ -4,16 +4,17 @@ success, clear failures, and nothing lost when a site misbehaves."""
 from __future__ import annotations
 
 import json
-import sqlite3
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import feedparser
 
 from monitor.lock import StateLock
+from monitor.model import BodyState, Health
 from tests.conftest import Regmon
-from tests.sites import Reply, Site, Statement, World
-from tests.test_end_to_end import (
+from tests.helpers import (
     BUNNINGS,
     CLEARVIEW_OAIC,
     ICO_CLEARVIEW,
@@ -22,13 +23,12 @@ from tests.test_end_to_end import (
     OPC_BIOMETRICS,
     OPC_CLEARVIEW,
     OPC_PIMEYES,
-    _first_world,
+    first_world,
+    stored,
 )
+from tests.sites import Reply, Site, Statement, World
 
 REDESIGNED = (Path(__file__).parent / "fixtures/oaic-media/listing-redesigned.html").read_text()
-
-
-_world = _first_world  # the three sites before anything new is published
 
 
 def _titles(regmon: Regmon) -> list[str]:
@@ -38,14 +38,14 @@ def _titles(regmon: Regmon) -> list[str]:
 
 
 def _stored(regmon: Regmon) -> set[str]:
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-        return {row[0] for row in db.execute("SELECT title FROM items")}
+    with stored(regmon.state_dir) as store:
+        return {s.title for s in store.statements()}
 
 
 def test_a_redesigned_page_is_a_health_alarm_and_the_other_sources_still_complete(
     world: World, regmon: Regmon
 ) -> None:
-    _world(world)
+    first_world(world)
     world.oaic.page(World.OAIC_LISTING, REDESIGNED)
     world.write_config(regmon.config_dir)
 
@@ -57,15 +57,14 @@ def test_a_redesigned_page_is_a_health_alarm_and_the_other_sources_still_complet
     assert "ico-" not in run.stderr and "opc-" not in run.stderr
     assert _stored(regmon) == {ICO_SCRAPING.title, ICO_CLEARVIEW.title, OPC_CLEARVIEW.title,
                                OPC_BIOMETRICS.title}
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-        assert db.execute("SELECT health FROM sources WHERE id = 'oaic-media'").fetchone() == \
-            ("degraded",)
+    with stored(regmon.state_dir) as store:
+        assert store.source_state("oaic-media").health == Health.DEGRADED
 
 
 def test_statements_published_while_a_site_was_down_are_found_when_it_returns(
     world: World, regmon: Regmon
 ) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
 
@@ -85,15 +84,16 @@ def test_statements_published_while_a_site_was_down_are_found_when_it_returns(
     assert BUNNINGS.title in _titles(regmon)  # the OAIC poll went ahead
 
     world.opc.routes.update(working)
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:  # as if the wait had passed
-        db.execute("UPDATE hosts SET not_before = NULL")
+    with stored(regmon.state_dir) as store:  # as if the wait had passed
+        host = urlsplit(world.opc.base).netloc
+        store.save_host(host, replace(store.load_host(host), not_before=None))
     back = regmon("once")
     assert (back.code, back.stderr) == (0, "")
     assert _titles(regmon)[:2] == [OPC_PIMEYES.title, BUNNINGS.title]
 
 
 def test_the_opc_listing_stands_in_when_its_feed_fails(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.opc.page("/en/rss/news/", "<html><body>Maintenance</body></html>", status=500)
     world.write_config(regmon.config_dir)
 
@@ -107,7 +107,7 @@ def test_the_opc_listing_stands_in_when_its_feed_fails(world: World, regmon: Reg
 
 
 def test_a_missing_article_page_never_drops_the_statement(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
     world.oaic_items = [BUNNINGS, CLEARVIEW_OAIC, MEDIBANK]
@@ -119,13 +119,13 @@ def test_a_missing_article_page_never_drops_the_statement(world: World, regmon: 
     assert run.code == 0
     assert "could not read the article" in run.stderr and BUNNINGS.slug in run.stderr
     assert _titles(regmon)[0] == BUNNINGS.title  # matched on its title and summary
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-        assert db.execute("SELECT body_state, body_attempts FROM items WHERE title = ?",
-                          (BUNNINGS.title,)).fetchone() == ("pending", 1)
+    with stored(regmon.state_dir) as store:
+        [bunnings] = [s for s in store.statements() if s.title == BUNNINGS.title]
+    assert (bunnings.body_state, bunnings.body_attempts) == (BodyState.PENDING, 1)
 
 
 def test_a_company_named_only_in_the_article_body_is_found(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
     quiet = Statement("retail-guidance", "Guidance for retailers on in-store technology",
@@ -143,7 +143,7 @@ def test_a_company_named_only_in_the_article_body_is_found(world: World, regmon:
 
 
 def test_every_request_carries_the_honest_user_agent(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
     agents = {r.headers.get("User-Agent") for site in (world.oaic, world.ico, world.opc)
@@ -158,7 +158,7 @@ def test_every_request_carries_the_honest_user_agent(world: World, regmon: Regmo
 def test_a_second_once_exits_at_once_while_the_first_holds_the_lock(
     world: World, regmon: Regmon
 ) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     with StateLock(regmon.state_dir):
         run = regmon("once")
@@ -194,7 +194,7 @@ def test_offline_the_real_configuration_fails_cleanly(regmon: Regmon, tmp_path: 
 
 
 def test_check_shows_what_each_source_yields(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.oaic.page(World.OAIC_LISTING, REDESIGNED)
     world.write_config(regmon.config_dir)
 

@@ -114,3 +114,19 @@ def test_a_missing_configuration_file_says_how_to_point_at_one(regmon: Regmon) -
     run = regmon("once")
     assert run.code == 2
     assert "file not found (use --config or REGMON_CONFIG)" in run.stderr
+
+
+def test_a_hook_key_is_refused_not_silently_ignored(tmp_path: Path) -> None:
+    # regmon once accepted `hook = "..."` and never called it: a typo-shaped promise.
+    text = """\
+[[sources]]
+id = "oaic-media"
+regulator = "OAIC"
+kind = "html"
+url = "https://www.oaic.gov.au/news/media-centre"
+item = "div.card-content"
+title = "a.card-title"
+hook = "my_module:fix_dates"
+"""
+    assert _problems(tmp_path, text) == [
+        "sources.toml:8: sources[0].hook: unknown key (is it misspelt?)"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,13 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from monitor.errors import StoreError
 from tests.conftest import Regmon
+from tests.helpers import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK, first_world, stored
 from tests.receivers import SLACK_PATH, Receiver
 from tests.sites import Reply, Site, World
-from tests.test_cli import _world
-from tests.test_end_to_end import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK
 
 FAST = {"startup_spread_seconds": 0.0, "delivery_interval_seconds": 1.0}
+
+
+SOURCE_IDS = ("oaic-media", "ico-news", "ico-enforcement", "opc-news")
 
 
 def _fast_intervals(config: Path, minutes: float = 0.025) -> None:
@@ -39,11 +41,14 @@ def _wait_for(check: Callable[[], bool], seconds: float = 30) -> None:
 
 
 def _polls(regmon: Regmon) -> dict[str, int]:
-    try:
-        with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-            return dict(db.execute("SELECT id, polls FROM sources").fetchall())
-    except sqlite3.Error:
+    if not (regmon.state_dir / "regmon.sqlite3").exists():
         return {}
+    try:
+        with stored(regmon.state_dir) as store:
+            polls = {s: store.source_state(s).polls for s in SOURCE_IDS}
+    except StoreError:  # the daemon is creating the database this very moment
+        return {}
+    return {s: n for s, n in polls.items() if n}
 
 
 class Daemon:
@@ -105,7 +110,7 @@ def test_the_daemon_polls_on_schedule_delivers_talks_to_systemd_and_stops_prompt
     path = notify_socket.path
     hooks = Site("hooks")
     slack = Receiver(hooks, SLACK_PATH)
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir, **FAST)
     _fast_intervals(regmon.config)
     daemon = Daemon(regmon, {"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000",
@@ -139,7 +144,7 @@ def test_the_daemon_polls_on_schedule_delivers_talks_to_systemd_and_stops_prompt
 
 def test_sighup_with_a_broken_file_keeps_the_old_configuration(world: World,
                                                                 regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir, **FAST)
     _fast_intervals(regmon.config)
     daemon = Daemon(regmon, {"JOURNAL_STREAM": "8:1234"})
@@ -176,7 +181,7 @@ def test_sighup_with_a_broken_file_keeps_the_old_configuration(world: World,
 def test_a_stop_during_a_slow_poll_is_prompt_and_keeps_what_was_committed(
     world: World, regmon: Regmon
 ) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir, **FAST, timeout_seconds=30.0, deadline_seconds=120.0)
     slow = world.oaic.routes[World.OAIC_LISTING]
     assert isinstance(slow, Reply)
@@ -193,5 +198,5 @@ def test_a_stop_during_a_slow_poll_is_prompt_and_keeps_what_was_committed(
             daemon.process.kill()
     assert code == 0 and seconds < 8
     assert "abandoned a poll still running" in daemon.output()
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM items").fetchone() == (4,)  # ICO and OPC kept
+    with stored(regmon.state_dir) as store:
+        assert len(store.statements()) == 4  # ICO and OPC kept

@@ -14,11 +14,11 @@ import feedparser
 import pytest
 
 from monitor.clock import FakeClock
+from monitor.model import Announcement, OutboxState
 from monitor.publish.secrets import Secrets
+from tests.helpers import CLEARVIEW_OAIC, MEDIBANK, Runs, outbox
 from tests.receivers import SLACK_PATH, Receiver
 from tests.sites import Reply, Site, World, oaic_article
-from tests.test_end_to_end import CLEARVIEW_OAIC, MEDIBANK
-from tests.test_notify import Runs
 
 
 @pytest.fixture
@@ -53,9 +53,9 @@ def test_an_edit_that_changes_nothing_watched_is_silent_but_moves_updated(
                                                      "2026-11-28T10:00:00+00:00")
     assert after["published"] == before["published"]
     assert slack.attempts == []
-    with runs.db() as db:
-        assert db.execute("SELECT COUNT(*) FROM versions v JOIN items i ON i.id = v.item_id"
-                          " WHERE i.title LIKE 'Statement on Clearview AI%'").fetchone() == (2,)
+    with runs.store() as store:
+        [item] = [s.id for s in store.statements() if s.title.startswith("Statement on Clearview AI")]
+        assert len(store.versions(item)) == 2
 
 
 def test_an_edit_that_adds_a_watched_company_is_announced_once(
@@ -77,9 +77,9 @@ def test_an_edit_that_adds_a_watched_company_is_announced_once(
     message = slack.messages()[0]
     assert message["blocks"][0]["text"]["text"] == "Updated: OAIC: PimEyes"
     assert "Medibank and PimEyes" in message["text"]
-    with runs.db() as db:
-        assert db.execute("SELECT reason, state FROM outbox").fetchall() == [
-            ("edit: PimEyes", "sent")]
+    with runs.store() as store:
+        assert [(r.announcement, r.state) for r in outbox(store)] == [
+            (Announcement(("PimEyes",)), OutboxState.SENT)]
     assert {t["term"] for t in _entry(runs, "OAIC opens investigation")["tags"]} == {
         "OAIC", "PimEyes"}
 
@@ -104,9 +104,9 @@ def test_a_page_edited_behind_an_unchanged_listing_is_found_by_a_daily_recheck(
 
     assert len(slack.accepted) == 1
     assert slack.messages()[0]["blocks"][0]["text"]["text"] == "Updated: OAIC: PimEyes"
-    with runs.db() as db:
-        assert db.execute("SELECT COUNT(*) FROM versions v JOIN items i ON i.id = v.item_id"
-                          " WHERE i.title = ?", (MEDIBANK.title,)).fetchone() == (2,)
+    with runs.store() as store:
+        [item] = [s.id for s in store.statements() if s.title == MEDIBANK.title]
+        assert len(store.versions(item)) == 2
     entry = _entry(runs, "OAIC opens investigation")
     assert entry["updated"] == "2026-11-29T10:00:00+00:00"
     # The third read asks with the edited page's own ETag and gets a 304: the validators

@@ -3,7 +3,6 @@ sites (loopback stand-ins in the real structures), then the feeds in a feed read
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 from xml.etree import ElementTree
@@ -11,82 +10,18 @@ from xml.etree import ElementTree
 import feedparser
 
 from tests.conftest import Regmon
+from tests.helpers import (
+    BUNNINGS,
+    ICO_BODY_ONLY,
+    ICO_CLEARVIEW,
+    ICO_SCRAPING,
+    OPC_BIOMETRICS,
+    OPC_PIMEYES,
+    first_world,
+    second_world,
+    stored,
+)
 from tests.sites import ICO_NEWS, Statement, World
-
-CLEARVIEW_OAIC = Statement(
-    "statement-on-clearview-ai", "Statement on Clearview AI", date(2024, 8, 21),
-    "The Privacy Commissioner explains why the OAIC will not take further action against "
-    "Clearview AI.",
-    "The OAIC has considered whether to pursue further regulatory action against Clearview "
-    "AI,\u00a0Inc. following the 2021 determination.\n\nThe Commissioner has decided not to "
-    "take further action at this time.", "Statement")
-MEDIBANK = Statement(
-    "oaic-opens-investigation-into-medibank-over-data-breach",
-    "OAIC opens investigation into Medibank over data breach", date(2022, 12, 1),
-    "The OAIC has opened an investigation into the personal information handling practices "
-    "of Medibank.", "The investigation will focus on whether Medibank took reasonable steps "
-    "to protect personal information.")
-ICO_CLEARVIEW = Statement(
-    "ico-fines-facial-recognition-database-company-clearview-ai-inc",
-    "ICO fines facial recognition database company Clearview AI Inc more than £7.5m",
-    date(2022, 5, 23), "The ICO has fined Clearview AI Inc.",
-    "The company collected images of people from the internet to build an online database "
-    "that can be used for facial recognition.", "Monetary penalties")
-ICO_SCRAPING = Statement(
-    "joint-statement-on-data-scraping-and-data-protection",
-    "Joint statement on data scraping and data protection", date(2023, 8, 24),
-    "Twelve data protection authorities set out expectations.",
-    "Social media companies should protect personal information from unlawful scraping.",
-    "News")
-OPC_CLEARVIEW = Statement(
-    "58e6", "Clearview AI to stop offering its facial recognition services in Canada",
-    date(2020, 7, 6), "Clearview AI has advised that it will cease offering its services.",
-    "OTTAWA, Ontario, July 6, 2020 – In response to the ongoing joint investigation, Clearview "
-    "AI has told Canadian privacy protection authorities that it will no longer offer its "
-    "services in Canada.", "News release")
-OPC_BIOMETRICS = Statement(
-    "4a0a", "OPC launches consultation on draft biometrics guidance", date(2023, 10, 11),
-    "The OPC is seeking input on draft guidance on biometric information.",
-    "The guidance covers fingerprints, voiceprints and facial templates.", "Announcement")
-
-# Published between the first and the second poll.
-BUNNINGS = Statement(
-    "bunnings-breached-australians-privacy", "Bunnings breached Australians’ privacy with "
-    "facial recognition tool", date(2026, 11, 19),
-    "Privacy Commissioner Carly Kind has found Bunnings Group Limited breached privacy.",
-    "Bunnings collected the faceprints of customers entering 63 stores.", "Media release")
-KMART_RECALL = Statement(
-    "kmart-product-safety", "OAIC notes Kmart  product recall data handling",
-    date(2026, 11, 20), "", "Kmart Australia Limited contacted customers about a recall.")
-ICO_BODY_ONLY = Statement(
-    "blog-balancing-privacy-and-crime-prevention",
-    "Blog: Balancing people’s privacy rights with the need to prevent crime",
-    date(2026, 11, 24), "Our Deputy Commissioner on technology in shops.",
-    "We have concluded our investigation into Facewatch, whose live facial recognition "
-    "system is used by retailers.\n\nThe company has made improvements.", "Blog")
-ICO_TIKTOK = Statement(
-    "ico-fines-tiktok", "ICO fines TikTok £12.7 million for misusing children’s data",
-    date(2026, 11, 25), "Penalty for processing the data of under-13s.",
-    "TikTok did not do enough to check who was using its platform.", "News")
-OPC_PIMEYES = Statement(
-    "9b1c", "Privacy Commissioner opens investigation into PimEyes", date(2026, 11, 26),
-    "The investigation will examine the face search engine.", "The OPC has opened an "
-    "investigation into PimEyes, a face search engine.", "News release")
-
-
-def _first_world(world: World) -> None:
-    world.oaic_items = [CLEARVIEW_OAIC, MEDIBANK]
-    world.ico_news = [ICO_SCRAPING]
-    world.ico_enforcement = [ICO_CLEARVIEW]
-    world.opc_items = [OPC_CLEARVIEW, OPC_BIOMETRICS]
-    world.publish()
-
-
-def _second_world(world: World) -> None:
-    world.oaic_items = [KMART_RECALL, BUNNINGS, CLEARVIEW_OAIC, MEDIBANK]
-    world.ico_news = [ICO_TIKTOK, ICO_BODY_ONLY, ICO_SCRAPING]
-    world.opc_items = [OPC_PIMEYES, OPC_CLEARVIEW, OPC_BIOMETRICS]
-    world.publish()
 
 
 def _feed_files(regmon: Regmon) -> list[Path]:
@@ -103,7 +38,7 @@ def _entries(regmon: Regmon, name: str = "all.atom") -> list[dict[str, object]]:
 def test_first_poll_records_history_silently_then_announces_exactly_the_new_matches(
     world: World, regmon: Regmon
 ) -> None:
-    _first_world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
 
     first = regmon("once")
@@ -114,10 +49,11 @@ def test_first_poll_records_history_silently_then_announces_exactly_the_new_matc
                       "ICO fines facial recognition database company Clearview AI Inc more "
                       "than £7.5m",
                       "Clearview AI to stop offering its facial recognition services in Canada"]
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*), SUM(is_new) FROM items").fetchone() == (6, 0)
+    with stored(regmon.state_dir) as store:
+        statements = store.statements()
+    assert (len(statements), sum(s.is_new for s in statements)) == (6, 0)
 
-    _second_world(world)
+    second_world(world)
     second = regmon("once")
     assert (second.code, second.stdout, second.stderr) == (0, "", "")
 
@@ -130,9 +66,8 @@ def test_first_poll_records_history_silently_then_announces_exactly_the_new_matc
         "ICO fines facial recognition database company Clearview AI Inc more than £7.5m",
         "Clearview AI to stop offering its facial recognition services in Canada",
     ]
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-        new = {row[0] for row in db.execute(
-            "SELECT title FROM items WHERE is_new = 1 AND id IN (SELECT item_id FROM matches)")}
+    with stored(regmon.state_dir) as store:
+        new = {s.title for s in store.statements() if s.is_new and s.matched}
     assert new == {entries[0]["title"], entries[1]["title"], entries[2]["title"]}
 
     blog = entries[1]
@@ -159,7 +94,7 @@ def test_first_poll_records_history_silently_then_announces_exactly_the_new_matc
 
 
 def test_a_run_with_nothing_new_leaves_the_feeds_byte_identical(world: World, regmon: Regmon) -> None:
-    _first_world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in _feed_files(regmon)}
@@ -183,7 +118,7 @@ ICO_FRT_GENERAL = Statement(
 def test_the_opt_in_topic_feed_holds_facial_recognition_statements_that_name_no_company(
     world: World, regmon: Regmon
 ) -> None:
-    _first_world(world)
+    first_world(world)
     world.ico_news = [ICO_FRT_GENERAL, ICO_SCRAPING]
     world.publish()
     world.write_config(regmon.config_dir, topic_feed=True)
@@ -197,7 +132,7 @@ def test_the_opt_in_topic_feed_holds_facial_recognition_statements_that_name_no_
 
 
 def test_without_the_option_there_is_no_topic_feed(world: World, regmon: Regmon) -> None:
-    _first_world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
     assert not [p for p in _feed_files(regmon) if p.stem == "topic"]
@@ -206,10 +141,10 @@ def test_without_the_option_there_is_no_topic_feed(world: World, regmon: Regmon)
 def test_feeds_per_company_and_regulator_and_an_opml_list_of_them(
     world: World, regmon: Regmon
 ) -> None:
-    _first_world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
-    _second_world(world)
+    second_world(world)
     assert regmon("once").code == 0
 
     def titles(name: str) -> list[str]:

@@ -14,9 +14,9 @@ import pytest
 from monitor.clock import FakeClock
 from monitor.decide import headline_similarity
 from monitor.publish.secrets import Secrets
+from tests.helpers import Runs
 from tests.receivers import SLACK_PATH, Receiver
 from tests.sites import Site, Statement, World
-from tests.test_notify import Runs
 
 OAIC_JOINT = Statement("oaic-and-ico-open-joint-investigation-into-clearview-ai",
                        "OAIC and UK’s ICO open joint investigation into Clearview AI Inc.",

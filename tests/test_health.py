@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import zlib
@@ -15,10 +14,10 @@ from datetime import date
 
 import feedparser
 
+from monitor.model import Health
 from tests.conftest import Regmon
+from tests.helpers import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK, OPC_CLEARVIEW, first_world, stored
 from tests.sites import Reply, Statement, World
-from tests.test_cli import _world
-from tests.test_end_to_end import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK, OPC_CLEARVIEW
 
 
 def _status(regmon: Regmon) -> dict[str, dict[str, object]]:
@@ -26,14 +25,10 @@ def _status(regmon: Regmon) -> dict[str, dict[str, object]]:
     return {row["source"]: row for row in json.loads(run.stdout)}
 
 
-def _db(regmon: Regmon) -> sqlite3.Connection:
-    return sqlite3.connect(regmon.state_dir / "regmon.sqlite3")
-
-
 def test_retry_after_holds_across_separate_runs_and_the_others_carry_on(
     world: World, regmon: Regmon
 ) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     world.ico.routes["/api/search"] = Reply(429, b"Too Many Requests", {"Retry-After": "3600"})
 
@@ -54,7 +49,7 @@ def test_retry_after_holds_across_separate_runs_and_the_others_carry_on(
 
 
 def test_a_bot_challenge_marks_the_source_blocked_once(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     world.opc.routes.clear()
     world.opc.routes["/en/rss/news/"] = Reply(
@@ -92,23 +87,21 @@ def test_a_listing_far_smaller_than_usual_is_degraded_and_announces_nothing(
     shrunk = regmon("once", "--source", "oaic-media")
     assert shrunk.code == 1
     assert "yielded 2 items where it usually yields about 10" in shrunk.stderr
-    with _db(regmon) as db:
-        assert db.execute("SELECT COUNT(*) FROM items WHERE title = ?",
-                          (BUNNINGS.title,)).fetchone() == (0,)
-        assert db.execute("SELECT health FROM sources").fetchone() == ("degraded",)
+    with stored(regmon.state_dir) as store:
+        assert BUNNINGS.title not in {s.title for s in store.statements()}
+        assert store.source_state("oaic-media").health == Health.DEGRADED
 
     world.oaic_items = [BUNNINGS, *many]
     world.publish()
     back = regmon("once", "--source", "oaic-media")
     assert (back.code, back.stderr) == (0, "regmon: oaic-media: recovered (was degraded)\n")
-    with _db(regmon) as db:
-        assert db.execute("SELECT is_new FROM items WHERE title = ?",
-                          (BUNNINGS.title,)).fetchone() == (1,)
-        assert db.execute("SELECT health FROM sources").fetchone() == ("ok",)
+    with stored(regmon.state_dir) as store:
+        assert [s.is_new for s in store.statements() if s.title == BUNNINGS.title] == [True]
+        assert store.source_state("oaic-media").health == Health.OK
 
 
 def test_three_failed_polls_in_a_row_make_a_source_failing(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     world.oaic.routes["/news/media-centre"] = Reply(500, b"oops")
     for _ in range(3):
@@ -121,7 +114,7 @@ def test_three_failed_polls_in_a_row_make_a_source_failing(world: World, regmon:
 def test_a_second_poll_of_unchanged_sites_transfers_almost_nothing(
     world: World, regmon: Regmon
 ) -> None:
-    _world(world)
+    first_world(world)
     for name in ("oaic_items", "ico_news", "ico_enforcement", "opc_items"):
         setattr(world, name, [replace(s, body=s.body + "\n\n" + _prose(s.slug))
                               for s in getattr(world, name)])
@@ -154,7 +147,7 @@ def _prose(seed: str, paragraphs: int = 40) -> str:
 
 
 def test_a_gzip_bomb_does_not_take_the_process_memory(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     deflate = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip, built without holding 300 MB
     zeros = b"\0" * 1_000_000
@@ -175,7 +168,7 @@ def test_a_gzip_bomb_does_not_take_the_process_memory(world: World, regmon: Regm
         return usage.ru_maxrss / 1024
 
     bombed = peak_rss_mb()
-    _world(world)
+    first_world(world)
     plain = peak_rss_mb(expect_error=False)
     print(f"\npeak RSS: {plain:.0f} MB for a normal poll, {bombed:.0f} MB with a 300 MB gzip bomb")
     assert len(bomb) < 400_000
@@ -183,7 +176,7 @@ def test_a_gzip_bomb_does_not_take_the_process_memory(world: World, regmon: Regm
 
 
 def test_status_lists_every_source(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("status").code == 0  # never polled: "new", not unhealthy
     assert regmon("once").code == 0

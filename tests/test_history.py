@@ -6,24 +6,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 
 from tests.conftest import Regmon
+from tests.helpers import BUNNINGS, first_world, second_world, stored
 from tests.sites import World
-from tests.test_end_to_end import BUNNINGS, _first_world, _second_world
 
 
 def _polled(world: World, regmon: Regmon) -> None:
-    _first_world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
-    _second_world(world)
+    second_world(world)
     assert regmon("once").code == 0
 
 
 def _id_of(regmon: Regmon, title: str) -> int:
-    with sqlite3.connect(regmon.state_dir / "regmon.sqlite3") as db:
-        return int(db.execute("SELECT id FROM items WHERE title = ?", (title,)).fetchone()[0])
+    with stored(regmon.state_dir) as store:
+        [found] = [s.id for s in store.statements() if s.title == title]
+    return found
 
 
 def test_show_prints_the_evidence_with_its_dates_kept_apart(world: World, regmon: Regmon) -> None:

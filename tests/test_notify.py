@@ -15,9 +15,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from monitor.clock import FakeClock
-from monitor.config import load_config
+from monitor.model import OutboxState
 from monitor.pipeline import Monitor
 from monitor.publish.secrets import Secrets, install_redaction
+from tests.helpers import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK, Runs, outbox
 from tests.receivers import (
     DOWN,
     HOOK_PATH,
@@ -29,8 +30,6 @@ from tests.receivers import (
     too_many,
 )
 from tests.sites import Site, Statement, World
-from tests.test_cli import _world
-from tests.test_end_to_end import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -48,46 +47,6 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-class Runs:
-    """Separate runs of regmon (a fresh Monitor each, as `regmon once` would be) sharing one
-    state directory, one fake clock and one set of secrets."""
-
-    def __init__(self, world: World, tmp: Path, clock: FakeClock, secrets: Secrets,
-                 **settings: object) -> None:
-        self.config = load_config(world.write_config(tmp / "etc", **settings))
-        self.state = tmp / "state"
-        self.clock = clock
-        self.secrets = secrets
-
-    @classmethod
-    def after_baseline(cls, world: World, tmp: Path, clock: FakeClock, secrets: Secrets,
-                       **settings: object) -> Runs:
-        """The quiet three-site world, polled once: its statements are history, so what the
-        test publishes next is what gets announced."""
-        _world(world)
-        runs = cls(world, tmp, clock, secrets, **settings)
-        runs.once()
-        return runs
-
-    def once(self) -> Monitor:
-        monitor = Monitor(self.config, self.state, self.clock, secrets=self.secrets)
-        try:
-            monitor.last = monitor.run_once()  # type: ignore[attr-defined]
-        finally:
-            monitor.close()
-        return monitor
-
-    def deliver(self) -> None:
-        monitor = Monitor(self.config, self.state, self.clock, secrets=self.secrets)
-        try:
-            monitor.notifier.deliver_due()
-        finally:
-            monitor.close()
-
-    def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.state / "regmon.sqlite3")
-
-
 def _new(n: int, title: str | None = None) -> Statement:
     return Statement(f"clearview-update-{n}", title or f"Clearview AI update number {n}",
                      date(2026, 11, 1 + n % 27), "A statement about Clearview AI.",
@@ -99,8 +58,8 @@ def test_the_baseline_never_notifies(world: World, tmp_path: Path, clock: FakeCl
     slack = Receiver(hooks, SLACK_PATH)
     runs = Runs.after_baseline(world, tmp_path, clock, Secrets(slack_url=slack.url))
     assert slack.attempts == []
-    with runs.db() as db:
-        assert db.execute("SELECT COUNT(*) FROM outbox").fetchone() == (0,)
+    with runs.store() as store:
+        assert outbox(store) == []
 
 
 def test_429_twice_then_200_sends_one_message_no_earlier_than_retry_after_allows(
@@ -126,9 +85,10 @@ def test_429_twice_then_200_sends_one_message_no_earlier_than_retry_after_allows
 
     assert len(slack.attempts) == 3 and len(slack.accepted) == 1
     assert BUNNINGS.title.replace("’", "’") in slack.messages()[0]["text"]
-    with runs.db() as db:
-        assert db.execute("SELECT state, attempts, sent_at FROM outbox").fetchone() == (
-            "sent", 3, "2026-11-28T09:01:15+00:00")
+    with runs.store() as store:
+        [row] = outbox(store)
+    assert (row.state, row.attempts, row.sent_at) == (
+        OutboxState.SENT, 3, datetime(2026, 11, 28, 9, 1, 15, tzinfo=UTC))
 
 
 def test_slack_down_for_many_runs_then_back_delivers_everything_once_in_order(
@@ -246,9 +206,9 @@ def test_a_rejected_payload_is_dead_at_once_and_a_revoked_url_pauses_the_channel
         clock.advance(3600)
         runs.once()
     assert len(slack.attempts) == 2  # nothing more is tried while paused
-    with runs.db() as db:
-        assert db.execute("SELECT state FROM outbox WHERE channel = 'slack' ORDER BY id"
-                          ).fetchall() == [("dead",), ("pending",)]
+    with runs.store() as store:
+        assert [r.state for r in outbox(store) if r.channel == "slack"] == [
+            OutboxState.DEAD, OutboxState.PENDING]
     alerts = [m["text"] for m in operator.messages()]
     assert sum("paused" in text for text in alerts) == 1  # told once
     assert all("/services/" not in text for text in alerts)
@@ -281,8 +241,8 @@ def test_implausibly_many_new_items_are_held_for_a_human(
     raised = monitor.notifier.raised
     assert [kind for kind, _ in raised] == ["storm"]
     assert "8 of 8 items look new at once" in raised[0][1]
-    with runs.db() as db:
-        assert db.execute("SELECT DISTINCT state FROM outbox").fetchall() == [("held",)]
+    with runs.store() as store:
+        assert {r.state for r in outbox(store)} == {OutboxState.HELD}
 
 
 def test_secrets_appear_nowhere_in_logs_or_the_database(
@@ -303,7 +263,7 @@ def test_secrets_appear_nowhere_in_logs_or_the_database(
         clock.advance(3600)
     assert repr(secrets) == "Secrets(set=['slack_url', 'webhook_url', 'webhook_secret'])"
 
-    with runs.db() as db:
+    with sqlite3.connect(runs.state / "regmon.sqlite3") as db:  # every byte kept, not a schema
         dump = "\n".join(db.iterdump())
     for secret in (slack.url, hook.url, SECRET, SECRET.removeprefix("whsec_"), SLACK_PATH):
         assert secret not in caplog.text

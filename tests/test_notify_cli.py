@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Regmon
+from tests.helpers import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK, first_world
 from tests.receivers import HOOK_PATH, NO_SERVICE, OK, SLACK_PATH, Receiver
 from tests.sites import Site, World
-from tests.test_cli import _world
-from tests.test_end_to_end import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -59,7 +58,7 @@ def _new_statement(world: World) -> None:
 def _baseline_then_news(world: World, regmon: Regmon, hooks: Site) -> Receiver:
     """A webhook receiver, a silent first poll, then one new matching statement published."""
     hook = Receiver(hooks, HOOK_PATH)
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once", env=_env(hook)).code == 0
     _new_statement(world)
@@ -104,7 +103,7 @@ def test_a_revoked_slack_url_is_reported_once_and_listed(
 ) -> None:
     hook = Receiver(hooks, HOOK_PATH)
     slack = Receiver(hooks, SLACK_PATH, [NO_SERVICE])
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once", env=_env(hook, slack)).code == 0
     _new_statement(world)
@@ -154,7 +153,7 @@ def test_notify_test_says_plainly_what_happened(regmon: Regmon, hooks: Site) -> 
 def test_debug_logs_never_show_a_secret(world: World, regmon: Regmon, hooks: Site) -> None:
     hook = Receiver(hooks, HOOK_PATH)
     slack = Receiver(hooks, SLACK_PATH, [NO_SERVICE])
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     regmon("once", "-vv", env=_env(hook, slack))
     _new_statement(world)
@@ -167,7 +166,7 @@ def test_debug_logs_never_show_a_secret(world: World, regmon: Regmon, hooks: Sit
 
 
 def test_a_malformed_secret_is_a_configuration_error(world: World, regmon: Regmon) -> None:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     run = regmon("once", env={"REGMON_WEBHOOK_URL": "https://x.example/h",
                               "REGMON_WEBHOOK_SECRET": "whsec_not base64!"})
@@ -183,7 +182,7 @@ def test_secrets_can_come_from_systemd_credentials(world: World, regmon: Regmon,
     credentials.mkdir()
     (credentials / "webhook-url").write_text(hook.url + "\n")
     (credentials / "webhook-secret").write_text(SECRET)
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     env = {"CREDENTIALS_DIRECTORY": str(credentials)}
     assert regmon("once", env=env).code == 0

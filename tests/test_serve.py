@@ -16,8 +16,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Regmon
+from tests.helpers import first_world
 from tests.sites import Reply, World
-from tests.test_cli import _world
 
 
 def _free_port() -> int:
@@ -28,7 +28,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(world: World, regmon: Regmon) -> Iterator[str]:
-    _world(world)
+    first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
     port = _free_port()

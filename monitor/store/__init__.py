@@ -11,10 +11,10 @@ from __future__ import annotations
 from monitor.store.items import ItemStore, Version
 from monitor.store.outbox import Delivery, DeliveryRow, EventDelivery, OutboxStore
 from monitor.store.sources import BackfillPosition, SourceState, SourceStore
-from monitor.store.views import Counts, Evidence, ViewStore
+from monitor.store.views import Counts, Evidence, StatementRow, ViewStore
 
 __all__ = ["BackfillPosition", "Counts", "Delivery", "DeliveryRow", "EventDelivery", "Evidence",
-           "SourceState", "Store", "Version"]
+           "SourceState", "StatementRow", "Store", "Version"]
 
 
 class Store(SourceStore, ItemStore, OutboxStore, ViewStore):

@@ -13,7 +13,7 @@ from datetime import datetime
 from monitor.clock import format_utc, parse_utc
 from monitor.decide import OutboxRow
 from monitor.model import NEW_STATEMENT, Announcement, OutboxState, StoredItem
-from monitor.store.base import Database
+from monitor.store.base import Database, moment
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class DeliveryRow:
     next_attempt_at: datetime
     last_error: str | None
     title: str
+    announcement: Announcement = NEW_STATEMENT
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,11 @@ class OutboxStore(Database):
         marks = ",".join("?" * len(states))
         rows = self._read(
             "SELECT o.id, o.channel, o.state, o.attempts, o.next_attempt_at, o.last_error,"
-            " COALESCE(i.title, o.message) FROM outbox o LEFT JOIN items i ON i.id = o.item_id"
-            f" WHERE o.state IN ({marks}) ORDER BY o.id", list(states))
-        return [DeliveryRow(r[0], r[1], OutboxState(r[2]), r[3], parse_utc(r[4]), r[5], r[6] or "")
-                for r in rows]
+            " COALESCE(i.title, o.message), o.reason, o.sent_at FROM outbox o"
+            f" LEFT JOIN items i ON i.id = o.item_id WHERE o.state IN ({marks}) ORDER BY o.id",
+            list(states))
+        return [DeliveryRow(r[0], r[1], OutboxState(r[2]), r[3], parse_utc(r[4]), r[5], r[6] or "",
+                            Announcement.parse(r[7]), moment(r[8])) for r in rows]
 
     def delivery_counts(self) -> dict[tuple[str, str], int]:
         """How many outbox rows each channel has in each state."""

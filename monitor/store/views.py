@@ -35,6 +35,21 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class StatementRow:
+    """One stored statement, as `regmon show` finds it and a check of the store reads it."""
+
+    id: int
+    key: str
+    title: str
+    source_id: str
+    published: date | None
+    is_new: bool  # first seen after its source's baseline
+    body_state: BodyState
+    body_attempts: int
+    matched: bool
+
+
+@dataclass(frozen=True)
 class Counts:
     """How many statements are stored, and how many of them matched."""
 
@@ -57,6 +72,16 @@ class ViewStore(Database):
                          parse_utc(r["created_at"]), parse_utc(r["next_attempt_at"]),
                          items.get(r["item_id"]), r["message"], Announcement.parse(r["reason"]))
                 for r in rows]
+
+    def statements(self) -> list[StatementRow]:
+        """Every stored statement, in the order they were first seen."""
+        return [StatementRow(r["id"], r["key"], r["title"], r["source_id"],
+                             date.fromisoformat(r["published"]) if r["published"] else None,
+                             bool(r["is_new"]), BodyState(r["body_state"]), r["body_attempts"],
+                             bool(r["matched"]))
+                for r in self._read(
+                    "SELECT i.*, EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) AS matched"
+                    " FROM items i ORDER BY i.id")]
 
     def matched_items(self, limit: int, *, topic_only: bool = False, company: str | None = None,
                       regulator: str | None = None) -> list[StoredItem]:
