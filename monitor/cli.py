@@ -26,7 +26,7 @@ from monitor.errors import (
     RegmonError,
 )
 from monitor.lock import StateLock
-from monitor.model import Health, ListedItem, OutboxState
+from monitor.model import AlertKind, Health, ListedItem, OutboxState
 from monitor.publish.secrets import Secrets, install_redaction, load_secrets
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
@@ -309,7 +309,7 @@ def cmd_once(args: argparse.Namespace) -> int:
             log.info("%s: %d items, %d new, %d new matches%s", report.source_id,
                      report.items_seen, report.new_items, report.new_matches,
                      " (baseline: nothing announced)" if report.baseline else "")
-    needs_human = [m for kind, m in raised if kind in ("storm", "delivery")]
+    needs_human = [m for kind, m in raised if kind in (AlertKind.STORM, AlertKind.DELIVERY)]
     for message in needs_human:
         print(f"regmon: {message}", file=sys.stderr)
     return EXIT_FAILED if failed or needs_human else EXIT_OK
