@@ -28,6 +28,7 @@ from monitor.errors import (
 from monitor.lock import StateLock
 from monitor.model import AlertKind, Health, ListedItem, OutboxState
 from monitor.publish.secrets import Secrets, install_redaction, load_secrets
+from monitor.text import one_line, printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 log = logging.getLogger("monitor")
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"regmon: {error}", file=sys.stderr)
         return EXIT_LOCKED
     except RegmonError as error:
-        print(f"regmon: {error}", file=sys.stderr)
+        print(f"regmon: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -300,7 +301,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     failed = [r for r in run.sources if not r.ok and not r.skipped]
     for report in failed:
         state = f"[{report.health}] " if report.health != "ok" else ""
-        print(f"regmon: {report.source_id}: {state}{report.error}", file=sys.stderr)
+        print(f"regmon: {report.source_id}: {state}{one_line(report.error or '')}", file=sys.stderr)
     for report in run.sources:
         if report.recovered_from:  # a transition is news, once
             print(f"regmon: {report.source_id}: recovered (was {report.recovered_from})",
@@ -311,7 +312,7 @@ def cmd_once(args: argparse.Namespace) -> int:
                      " (baseline: nothing announced)" if report.baseline else "")
     needs_human = [m for kind, m in raised if kind in (AlertKind.STORM, AlertKind.DELIVERY)]
     for message in needs_human:
-        print(f"regmon: {message}", file=sys.stderr)
+        print(f"regmon: {one_line(message)}", file=sys.stderr)
     return EXIT_FAILED if failed or needs_human else EXIT_OK
 
 
@@ -351,7 +352,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
             for r in rows])
     for channel, reason in sorted(paused.items()):
         if reason:
-            print(f"\n{channel} is paused: {reason}")
+            print(f"\n{channel} is paused: {one_line(reason)}")
     return EXIT_OK
 
 
@@ -374,7 +375,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
               "(with REGMON_WEBHOOK_SECRET) or REGMON_OPERATOR_WEBHOOK_URL")
         return EXIT_USAGE
     for result in results:
-        print(f"{result.channel}: {'ok' if result.ok else 'FAILED'}: {result.words}")
+        print(f"{result.channel}: {'ok' if result.ok else 'FAILED'}: {one_line(result.words)}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -407,7 +408,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
                     print(file=sys.stderr)
                 if report.error:
                     status = EXIT_FAILED
-                    print(f"regmon: {source.id}: backfill stopped at {report.error}; run it "
+                    print(f"regmon: {source.id}: backfill stopped at {one_line(report.error)}; run it "
                           "again to resume", file=sys.stderr)
                 else:
                     print(f"{source.id}: {report.pages} page(s), {report.recorded} statement(s) "
@@ -444,11 +445,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.since and (stated or item.first_seen.date()) < args.since:
             continue
         rows.append({
-            "id": item.id, "url": item.url, "title": item.title, "regulator": item.regulator,
-            "source": item.source_id, "published": stated.isoformat() if stated else None,
+            "id": item.id, "url": one_line(item.url), "title": one_line(item.title),
+            "regulator": item.regulator, "source": item.source_id,
+            "published": stated.isoformat() if stated else None,
             "timezone": str(item.published.tzinfo) if item.published else None,
             "first_seen": item.first_seen.isoformat(), "updated": item.updated.isoformat(),
-            "companies": list(item.companies), "snippets": list(item.snippets)})
+            "companies": list(item.companies), "snippets": [one_line(s) for s in item.snippets]})
     if args.format == "json":
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -514,7 +516,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         lines += ["  summary:", f"    {item.summary}"]
     if found.body:
         lines += ["  text:", *(f"    {line}" for line in found.body.splitlines())]
-    print("\n".join(lines))
+    print("\n".join(printable(line) for line in lines))  # no terminal escapes from a site
     return EXIT_OK
 
 
@@ -605,7 +607,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if problems:
         print("\nProblems:")
         for problem in problems:
-            print(f"  {problem}")
+            print(f"  {one_line(problem)}")
     return status
 
 
@@ -641,14 +643,14 @@ def cmd_match(args: argparse.Namespace) -> int:
         print(f"Matched: {', '.join(result.companies)}")
         for m in result.matches:
             print(f"  + {m.company}: found '{m.alias}' in the {m.field}. Why it counts: {m.rule}.")
-            print(f"      “{m.snippet}”")
+            print(f"      “{one_line(m.snippet)}”")
     else:
         print("No watched company matched.")
     if result.rejections:
         print("Not counted:")
         for r in result.rejections:
             print(f"  - {r.company}: found '{r.alias}' in the {r.field}, but {r.reason}.")
-            print(f"      “{r.snippet}”")
+            print(f"      “{one_line(r.snippet)}”")
     if result.is_topic:
         print(f"About facial recognition: yes ({', '.join(result.topic_terms[:5])})")
     else:
@@ -673,9 +675,9 @@ def _unknown_sources(config: Config, wanted: Sequence[str] | None) -> None:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(len(one_line(str(r[i]))) for r in [header, *rows]) for i in range(len(header))]
     widths = [min(w, 80) for w in widths]
     for row in [header, ["-" * w for w in widths], *rows]:
-        cells = (str(c) if len(str(c)) <= w else str(c)[:w - 1] + "…" for c, w in
-                 zip(row, widths, strict=True))
+        texts = [one_line(str(c)) for c in row]
+        cells = (c if len(c) <= w else c[:w - 1] + "…" for c, w in zip(texts, widths, strict=True))
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())

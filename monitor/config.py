@@ -49,6 +49,9 @@ class Settings(_Strict):
     degraded_share: float = Field(
         0.3, ge=0, le=1, description="a listing this much smaller than usual is 'degraded'")
     feeds_base_url: str = "http://127.0.0.1:8421/"
+    serve_host_names: tuple[str, ...] = Field(
+        (), description="Host names the feed server answers to besides IP addresses, "
+        "localhost and feeds_base_url's host (a reverse proxy's public name)")
     feed_size: int = Field(100, ge=1, description="entries per feed")
     topic_feed: bool = False
     digest_threshold: int = Field(5, ge=1, description="more new statements: one Slack digest")

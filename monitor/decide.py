@@ -303,6 +303,12 @@ def next_usual_count(usual: float | None, listing: ListingRead) -> float | None:
     return float(count) if usual is None else 0.8 * usual + 0.2 * count
 
 
+def usable_page_count(count: int | None) -> int | None:
+    """A remembered page count, when it can be one (a count of 0 or less, remembered by an
+    older regmon from a site's mistake, would silence the source forever)."""
+    return count if count is not None and count >= 1 else None
+
+
 def is_edited(item: ListedItem, known: KnownItem) -> bool:
     """Whether a listing shows a known statement changed. Summaries count only when both
     sides have one: a feed and its fallback listing show the same statement differently."""
@@ -322,11 +328,23 @@ def plan_body(pending: PendingBody, text: str, found_by: str, final_url: str,
     return BodyPlan(pending.id, text, found_by, final_url, validators, content_hash, result, rows)
 
 
-def plan_body_failure(pending: PendingBody, *, forbidden: bool) -> BodyFailurePlan:
+def page_deferred(kind: FetchErrorKind, status: int | None) -> bool:
+    """Whether a page that was not read was only put off: its host is pausing (asked by a
+    429 or 503, or in a backoff), so it keeps its attempts and waits for a later poll."""
+    return kind in (FetchErrorKind.WAITING, FetchErrorKind.DEFERRED) or status in (429, 503)
+
+
+def page_hopeless(kind: FetchErrorKind) -> bool:
+    """Whether trying a page again cannot help: robots.txt forbids it, or its URL is one no
+    request can be made for."""
+    return kind in (FetchErrorKind.ROBOTS, FetchErrorKind.BAD_URL)
+
+
+def plan_body_failure(pending: PendingBody, *, hopeless: bool) -> BodyFailurePlan:
     """A page that could not be read is tried on later polls, up to BODY_ATTEMPTS in all, or
-    given up at once when robots.txt forbids it; the statement keeps its listing match."""
+    given up at once when trying again cannot help; the statement keeps its listing match."""
     attempts = pending.attempts + 1
-    gone = forbidden or attempts >= BODY_ATTEMPTS
+    gone = hopeless or attempts >= BODY_ATTEMPTS
     return BodyFailurePlan(pending.id, attempts, BodyState.MISSING if gone else BodyState.PENDING)
 
 

@@ -75,6 +75,10 @@ class StoreError(RegmonError):
     """The state database could not be opened, migrated or written."""
 
 
+class StateLost(RegmonError):
+    """The state database is gone or empty where one existed: a human must say what to do."""
+
+
 class LockHeld(RegmonError):
     """Another regmon process holds the state directory's lock."""
 

@@ -14,16 +14,18 @@ httpx exceptions become FetchError here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
 import logging
 import random
+import socket
 import threading
 import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -35,6 +37,7 @@ from monitor.config import Settings, Source
 from monitor.errors import FetchError
 from monitor.model import FetchErrorKind as Kind
 from monitor.model import HostState, Response, Validators
+from monitor.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ BLOCKED_PAUSE = timedelta(hours=6)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_RETRY_AFTER = timedelta(hours=12)
 ROBOTS_RETRY = timedelta(minutes=30)
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 2.5: parse at least 500 KiB; a larger file is unusable
+MAX_CRAWL_DELAY = 60.0  # a Crawl-delay above a minute is honoured as a minute
+MAX_PAUSE = max(BLOCKED_PAUSE, MAX_BACKOFF, MAX_RETRY_AFTER)  # the longest wait regmon sets
 SHORT_WAIT = 30.0  # a Retry-After this short is waited out within the poll
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -78,6 +84,8 @@ class Fetcher:
         self._client = httpx.Client(
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.timeout_seconds),
+            # A connection per request: each request's deadline watchdog knows its socket.
+            limits=httpx.Limits(max_keepalive_connections=0),
             follow_redirects=False,
             transport=transport,  # None: httpx's own, which honours the proxy environment
         )
@@ -180,12 +188,17 @@ class Fetcher:
         raise FetchError(url, Kind.REDIRECT, f"more than {MAX_REDIRECTS} redirects")
 
     def _one_request(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None,
+        limit: int | None = None,
     ) -> tuple[int, httpx.Headers, bytes, int]:
-        deadline = self.clock.monotonic() + self.settings.deadline_seconds
-        limit = self.settings.max_body_bytes
+        seconds = self.settings.deadline_seconds
+        deadline = self.clock.monotonic() + seconds
+        limit = limit or self.settings.max_body_bytes
+        too_late = FetchError(url, Kind.TIMEOUT, f"no complete response within {seconds:g}s")
+        watchdog = _Watchdog(seconds)
         try:
-            with self._client.stream(method, url, headers=headers, content=content) as response:
+            with watchdog, self._client.stream(method, url, headers=headers, content=content,
+                                               extensions={"trace": watchdog.trace}) as response:
                 encoding = response.headers.get("content-encoding", "identity").lower().strip()
                 decoder = _Decoder(encoding, limit, url)
                 raw_size = 0
@@ -193,18 +206,22 @@ class Fetcher:
                     raw_size += len(chunk)
                     decoder.feed(chunk)
                     if self.clock.monotonic() > deadline:
-                        raise FetchError(url, Kind.TIMEOUT, f"no complete response within "
-                                         f"{self.settings.deadline_seconds:g}s")
+                        raise too_late
                 body = decoder.finish()
                 log.debug("%s %s -> %d, %d bytes (%d on the wire)", method, url,
                           response.status_code, len(body), raw_size)
                 return response.status_code, response.headers, body, raw_size
         except httpx.TimeoutException as exc:
             raise FetchError(url, Kind.TIMEOUT, f"timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.HTTPError) as exc:
+            if watchdog.expired:
+                raise too_late from None
             raise FetchError(url, Kind.NETWORK, f"network error: {_describe(exc)}") from None
-        except httpx.HTTPError as exc:
-            raise FetchError(url, Kind.NETWORK, f"HTTP error: {_describe(exc)}") from None
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            # httpx.InvalidURL is no HTTPError; a URL or header a site made up can raise
+            # these (a control character, a bad port, a name IDNA cannot encode).
+            raise FetchError(url, Kind.BAD_URL, f"cannot request this URL: "
+                             f"{printable(str(exc))[:200]}") from None
 
     def _classify(
         self,
@@ -253,11 +270,16 @@ class Fetcher:
         if rules is None:
             return 0.0
         delay = rules.crawl_delay(ROBOTS_AGENT)
-        return float(delay) if delay else 0.0
+        return min(float(delay), MAX_CRAWL_DELAY) if delay else 0.0
 
     def _respect_backoff(self, url: str, host: str) -> None:
         state = self.memory.load_host(host)
-        if state.not_before and state.not_before > self.clock.now():
+        now = self.clock.now()
+        if state.not_before and state.not_before > now + MAX_PAUSE:
+            # Further ahead than any pause regmon sets: the clock jumped and came back.
+            state = _replace(state, not_before=now + MAX_PAUSE)
+            self.memory.save_host(host, state)
+        if state.not_before and state.not_before > now:
             # "deferred": the pause began in this run, so its cause is news; "waiting": it
             # was reported when it began, and a quiet wait is all that is needed now.
             kind = Kind.DEFERRED if host in self._deferred_now else Kind.WAITING
@@ -275,25 +297,44 @@ class Fetcher:
         state = self.memory.load_host(host)
         now = self.clock.now()
         if state.robots_txt is not None and state.robots_fetched and \
-                now - state.robots_fetched < ROBOTS_TTL:
+                timedelta(0) <= now - state.robots_fetched < ROBOTS_TTL:
             return Protego.parse(state.robots_txt) if state.robots_txt else None
         robots_url = urljoin(url, "/robots.txt")
-        self._pace(host)
         try:
-            status, _, body, _ = self._one_request("GET", robots_url, {}, None)
+            status, body = self._robots_exchange(robots_url, host, source)
         except FetchError as error:
-            raise FetchError(url, error.kind, f"{host} unreachable ({error.message})") from None
+            # Unreachable (RFC 9309 2.3.1.3/2.3.1.4): nothing on the host is asked until a
+            # later try, and the cause is said once.
+            self._robots_unreachable(url, host, state, error.message)
         if status >= 500 or status == 429:
-            pause = ROBOTS_RETRY
-            self.memory.save_host(host, _replace(state, not_before=now + pause,
-                                                 reason=f"robots.txt answered HTTP {status}"))
-            self._deferred_now.add(host)
-            raise FetchError(url, Kind.ROBOTS, f"robots.txt answered HTTP {status}; will try "
-                             f"{host} again in {pause.total_seconds() / 60:.0f} minutes",
-                             status=status)
+            self._robots_unreachable(url, host, state, f"robots.txt answered HTTP {status}",
+                                     status)
         text = body.decode("utf-8", "replace") if 200 <= status < 300 else ""
         self.memory.save_host(host, _replace(state, robots_txt=text, robots_fetched=now))
         return Protego.parse(text) if text else None
+
+    def _robots_exchange(self, robots_url: str, host: str, source: Source) -> tuple[int, bytes]:
+        """robots.txt, following up to five redirects as RFC 9309 asks, within 500 KiB."""
+        current = robots_url
+        for _ in range(MAX_REDIRECTS + 1):
+            self._pace(host)
+            status, headers, body, _ = self._one_request("GET", current, {}, None,
+                                                         limit=ROBOTS_MAX_BYTES)
+            location = headers.get("location")
+            if status not in _REDIRECTS or not location:
+                return status, body
+            current = urljoin(current, location)
+            self._check_scheme(current, source)
+        raise FetchError(robots_url, Kind.REDIRECT, f"more than {MAX_REDIRECTS} redirects")
+
+    def _robots_unreachable(self, url: str, host: str, state: HostState, why: str,
+                            status: int | None = None) -> NoReturn:
+        pause = ROBOTS_RETRY
+        self.memory.save_host(host, _replace(state, not_before=self.clock.now() + pause,
+                                             reason=why))
+        self._deferred_now.add(host)
+        raise FetchError(url, Kind.ROBOTS, f"{why}; will try {host} again in "
+                         f"{pause.total_seconds() / 60:.0f} minutes", status=status)
 
     def _after_failure(self, error: FetchError, host: str, attempt: int) -> float | None:
         """How long to wait before retrying within this poll, or None to give up now (after
@@ -345,6 +386,40 @@ class Fetcher:
             return
         raise FetchError(url, Kind.REDIRECT, f"refusing {scheme or 'a relative'} URL: only https "
                          "(or http where the source allows it)")
+
+
+class _Watchdog:
+    """Cuts a request's connection when its deadline passes, whatever the exchange is doing:
+    a server that drips its status line and headers a byte at a time beats every read
+    timeout, which only bounds each read. It learns the connection's socket from httpcore's
+    trace events (every request opens its own connection, see Fetcher)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace extension: keep each new connection's socket."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            found = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(found, socket.socket):
+                self._sockets.append(found)
+
+    def _expire(self) -> None:
+        self.expired = True
+        for each in self._sockets:
+            with contextlib.suppress(OSError):
+                each.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
 
 
 class _Decoder:
@@ -423,7 +498,7 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

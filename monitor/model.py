@@ -31,6 +31,7 @@ class FetchErrorKind(StrEnum):
     HTTP = "http"
     TOO_LARGE = "too-large"
     REDIRECT = "redirect"
+    BAD_URL = "bad-url"  # a URL no request can be made for (a control character, a bad port)
     ROBOTS = "robots"
     BLOCKED = "blocked"  # a bot-protection challenge
     WAITING = "waiting"  # nothing was asked: a backoff reported by an earlier run

@@ -28,9 +28,16 @@ from monitor.decide import (
     PollPlan,
     SourceSnapshot,
 )
-from monitor.errors import ExtractError, FallbackFailed, FetchError, ListingEmpty
+from monitor.errors import (
+    ExtractError,
+    FallbackFailed,
+    FetchError,
+    ListingEmpty,
+    StateLost,
+    StoreError,
+)
 from monitor.extract import extract_article, extract_listing
-from monitor.fetch import Fetcher
+from monitor.fetch import MAX_PAUSE, Fetcher
 from monitor.match import CompiledWatchlist
 from monitor.model import (
     ArticleText,
@@ -42,10 +49,11 @@ from monitor.model import (
     SourceReport,
     Validators,
 )
-from monitor.publish.feed import FeedSpec, publish, slug, up_to_date
+from monitor.publish.feed import FeedSpec, publish, slugs, up_to_date
 from monitor.publish.outbox import DeliveryReport, Notifier
 from monitor.publish.secrets import Secrets
 from monitor.store import BackfillPosition, Store
+from monitor.text import one_line
 
 log = logging.getLogger(__name__)
 Listable = Source | HtmlSource | JsonSource  # a source, or a feed's fallback listing
@@ -117,6 +125,7 @@ class Monitor:
         self.config = config
         self.state_dir = state_dir
         self.clock = clock
+        check_state(state_dir)
         self.store = Store(state_dir / "regmon.sqlite3", clock)
         self.fetcher = fetcher or Fetcher(config.settings, clock, self.store)
         self.matcher = CompiledWatchlist(config.watchlist)
@@ -154,11 +163,25 @@ class Monitor:
 
     def poll(self, source: Source) -> SourceReport:
         """Poll one source: read its listing, commit what the rules plan, read the new
-        statements' pages, re-read recent ones. Never raises for the source's own failures:
-        they are recorded and reported."""
+        statements' pages, re-read recent ones. Never raises for anything a site serves: a
+        failure is recorded and reported, and the other sources go on. (The store's own
+        failures, a full disk say, are the environment's and do raise.)"""
+        try:
+            return self._poll(source)
+        except StoreError:
+            raise
+        except Exception as error:  # the boundary: a site's value that slipped past translation
+            log.warning("source %s: unexpected %s while polling", source.id,
+                        type(error).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+            return self._failed(self.store.source_state(source.id).snapshot(), Failure(
+                f"regmon could not handle what the site served ({type(error).__name__}: "
+                f"{one_line(str(error))[:200]}); please report this"))
+
+    def _poll(self, source: Source) -> SourceReport:
         snapshot = self.store.source_state(source.id).snapshot()
         try:
-            listing = self._listing_with_fallback(source, snapshot.total_pages)
+            listing = self._listing_with_fallback(source, decide.usable_page_count(
+                snapshot.total_pages))
         except FetchError as error:
             if error.kind == FetchErrorKind.WAITING:
                 log.info("source %s: %s", source.id, error)
@@ -238,10 +261,15 @@ class Monitor:
                 break  # the rest are read by the next poll
             try:
                 article = self.read_article(source, pending.url)
-            except (FetchError, ExtractError) as error:
-                if isinstance(error, FetchError) and error.kind == FetchErrorKind.WAITING:
-                    break  # the host asked for a pause: the rest wait for a later poll
-                self._body_failed(source, pending, error)
+            except FetchError as error:
+                if decide.page_deferred(error.kind, error.status):
+                    break  # the host asked for a pause: this page and the rest wait, uncharged
+                self._body_failed(source, pending, error, decide.page_hopeless(error.kind))
+                continue
+            except StoreError:
+                raise
+            except Exception as error:  # ExtractError, or a page that defeated the extractor
+                self._body_failed(source, pending, error, False)
                 continue
             if article is None:
                 continue
@@ -253,9 +281,9 @@ class Monitor:
                 decide.text_hash(article.text), result, self.notifier.channels))
         return requests, received
 
-    def _body_failed(self, source: Source, pending: PendingBody, error: Exception) -> None:
-        forbidden = isinstance(error, FetchError) and error.kind == FetchErrorKind.ROBOTS
-        plan = decide.plan_body_failure(pending, forbidden=forbidden)
+    def _body_failed(self, source: Source, pending: PendingBody, error: Exception,
+                     hopeless: bool) -> None:
+        plan = decide.plan_body_failure(pending, hopeless=hopeless)
         self.store.apply_body_failure(plan)
         log.info("source %s: could not read the article %s (attempt %d of %d): %s; it is "
                  "matched on its title and summary meanwhile", source.id, pending.url,
@@ -406,9 +434,10 @@ class Monitor:
         settings = self.config.settings
         directory = self.state_dir / "feeds"
         companies, regulators = self.store.feed_groups()
+        company_slugs, regulator_slugs = slugs(companies), slugs(regulators)
         stems = ["all", *(["topic"] if settings.topic_feed else []),
-                 *(f"company/{slug(c)}" for c in companies),
-                 *(f"regulator/{slug(r)}" for r in regulators)]
+                 *(f"company/{company_slugs[c]}" for c in companies),
+                 *(f"regulator/{regulator_slugs[r]}" for r in regulators)]
         fingerprint = f"{__version__}|{self.store.fingerprint()}|{settings.model_dump_json()}"
         if not force and up_to_date(directory, stems, fingerprint):
             return []
@@ -421,10 +450,10 @@ class Monitor:
                                   "Regulators' statements about facial recognition that name "
                                   "no watched company",
                                   self.store.matched_items(size, topic_only=True)))
-        specs += [FeedSpec(f"company/{slug(c)}", f"regmon: {c}",
+        specs += [FeedSpec(f"company/{company_slugs[c]}", f"regmon: {c}",
                            f"Privacy regulators' statements that name {c}",
                            self.store.matched_items(size, company=c)) for c in companies]
-        specs += [FeedSpec(f"regulator/{slug(r)}", f"regmon: {r}",
+        specs += [FeedSpec(f"regulator/{regulator_slugs[r]}", f"regmon: {r}",
                            f"Statements by {r} that name facial-recognition companies",
                            self.store.matched_items(size, regulator=r)) for r in regulators]
         return publish(specs, directory, settings.feeds_base_url, fingerprint)
@@ -510,6 +539,23 @@ class Monitor:
                         response.bytes_received)
 
 
+def check_state(state_dir: Path) -> None:
+    """Refuse a state directory whose database is missing or empty although feeds were built
+    from one: polling would take every current statement as history, so one published since
+    the database went would never be announced."""
+    database, marker = state_dir / "regmon.sqlite3", state_dir / "feeds" / ".built-from"
+    try:
+        lost = marker.is_file() and (not database.exists() or database.stat().st_size == 0)
+    except OSError:
+        return  # unreadable: opening the store says so
+    if lost:
+        raise StateLost(
+            f"the state database {database} is missing or empty, but {marker.parent} holds "
+            "feeds built from one. Polling now would take every current statement as history "
+            "and announce none of them. Restore the database from a backup, or, to start "
+            f"afresh on purpose, remove {marker.parent} and run regmon again")
+
+
 def page_request(source: Listable, page: int) -> tuple[str, dict[str, Any] | None]:
     """The URL (and JSON body, for a POST API) of listing page `page` (0-based)."""
     number = source.page_start + page * source.page_step
@@ -556,12 +602,13 @@ def source_status(source: Source, store: Store, now: datetime) -> SourceStatus:
     interval after the last poll, or later if its host asked for a pause)."""
     state = store.source_state(source.id)
     due = state.last_poll_at + timedelta(minutes=source.interval_minutes) \
-        if state.last_poll_at else now
+        if state.last_poll_at and state.last_poll_at <= now else now
     host = store.load_host(urlsplit(source.url).netloc)
-    if host.not_before and host.not_before > due:
-        due = host.not_before
+    not_before = min(host.not_before, now + MAX_PAUSE) if host.not_before else None
+    if not_before and not_before > due:
+        due = not_before
     next_poll = "due now" if due <= now else due.strftime("%Y-%m-%d %H:%M UTC")
-    if host.not_before and host.not_before > now:
+    if not_before and not_before > now:
         next_poll += f" ({host.reason})"
     health = state.health if state.last_poll_at else Health.NEW
     return SourceStatus(source.id, health, state.last_success_at, state.last_error,

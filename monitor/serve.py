@@ -14,6 +14,7 @@ import email.utils
 import gzip
 import hashlib
 import html
+import ipaddress
 import json
 import logging
 import threading
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -55,8 +57,10 @@ class FeedServer:
         self.store = Store(state_dir / "regmon.sqlite3", clock)
         self.registry = CollectorRegistry()
         self.registry.register(_StoreCollector(self))
-        self.httpd = ThreadingHTTPServer((host, port), _handler(self))
-        self.httpd.daemon_threads = True
+        self.host_names = frozenset({"localhost", *(n.lower() for n in
+                                                     config.settings.serve_host_names),
+                                     (urlsplit(config.settings.feeds_base_url).hostname or "")})
+        self.httpd = _BoundedServer((host, port), _handler(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -118,9 +122,54 @@ class FeedServer:
         return page.encode()
 
 
+MAX_THREADS = 32  # connections served at once; more wait in the listen queue
+IDLE_SECONDS = 30.0  # a connection that sends nothing for this long is closed
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_THREADS at once: a flood of idle connections
+    cannot take the process's threads."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(MAX_THREADS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+def _known_host(header: str | None, names: frozenset[str]) -> bool:
+    """Whether a request's Host names this server: an IP address, localhost, or a configured
+    name. Anything else is a DNS-rebinding page in someone's browser, never answered."""
+    if not header:
+        return True  # HTTP/1.0 clients may send none
+    host = header.strip().lower()
+    host = host[1:host.index("]")] if host.startswith("[") and "]" in host \
+        else host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return host.rstrip(".") in names
+
+
 def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = f"regmon/{__version__}"
+        timeout = IDLE_SECONDS
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s %s", self.address_string(), format % args)
@@ -129,6 +178,11 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             self.do_GET()
 
         def do_GET(self) -> None:
+            if not _known_host(self.headers.get("Host"), server.host_names):
+                self._send(421, b"this server does not answer to that host name (add it to "
+                           b"serve_host_names in sources.toml)\n", "text/plain; charset=utf-8",
+                           cache=False)
+                return
             path = self.path.split("?", 1)[0]
             if path == "/":
                 self._send(200, server.index(), "text/html; charset=utf-8")

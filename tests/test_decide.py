@@ -212,7 +212,7 @@ def test_a_page_read_announces_a_statement_that_matches_only_on_its_body(
 def test_a_page_that_cannot_be_read_is_retried_then_given_up(attempts: int, forbidden: bool,
                                                              state: BodyState) -> None:
     pending = PendingBody(7, "u", "T", "S", attempts, True, False)
-    plan = decide.plan_body_failure(pending, forbidden=forbidden)
+    plan = decide.plan_body_failure(pending, hopeless=forbidden)
     assert (plan.attempts, plan.state) == (attempts + 1, state)
 
 
@@ -242,6 +242,29 @@ def test_recent_statements_are_re_read_about_once_a_day() -> None:
     first_seen_after, read_before = decide.recheck_window(T0)
     assert (T0 - first_seen_after).days == decide.RECHECK_DAYS
     assert (T0 - read_before).total_seconds() == decide.RECHECK_HOURS * 3600
+
+
+@pytest.mark.parametrize(("kind", "status", "deferred", "hopeless"), [
+    (FetchErrorKind.WAITING, None, True, False),  # a pause reported earlier
+    (FetchErrorKind.DEFERRED, None, True, False),  # a pause another page started this poll
+    (FetchErrorKind.HTTP, 429, True, False),  # the site asked us to slow down
+    (FetchErrorKind.HTTP, 503, True, False),
+    (FetchErrorKind.HTTP, 500, False, False),
+    (FetchErrorKind.TIMEOUT, None, False, False),
+    (FetchErrorKind.ROBOTS, None, False, True),
+    (FetchErrorKind.BAD_URL, None, False, True),
+])
+def test_a_page_put_off_keeps_its_attempts_and_a_hopeless_one_is_given_up(
+    kind: FetchErrorKind, status: int | None, deferred: bool, hopeless: bool
+) -> None:
+    assert decide.page_deferred(kind, status) == deferred
+    assert decide.page_hopeless(kind) == hopeless
+
+
+@pytest.mark.parametrize(("count", "usable"), [(None, None), (0, None), (-3, None), (1, 1),
+                                               (120, 120)])
+def test_only_a_plausible_page_count_is_used(count: int | None, usable: int | None) -> None:
+    assert decide.usable_page_count(count) == usable
 
 
 # -- joint events -------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitor.extract.common import collapse, decode_html, node_text
+from monitor.extract.common import MAX_BODY, MAX_TITLE, collapse, decode_html, node_text
+from monitor.text import bounded
 
 ALWAYS_STRIP = ("script", "style", "noscript", "template", "svg", "iframe", "form",
                 "header", "footer", "nav", ".cookie-banner", "[aria-hidden=true]")
@@ -18,10 +19,16 @@ def extract_article(
     body_selectors: tuple[str, ...] = (),
     strip_selectors: tuple[str, ...] = (),
 ) -> tuple[str, str]:
-    """The body text of a statement's page and the rule that found it.
+    """The body text of a statement's page (printable, bounded) and the rule that found it.
 
     Never fails for a missed selector: configured selectors, then common containers, then
     the element holding the most paragraph text, then the whole page body."""
+    text, found_by = _article(body, content_type, body_selectors, strip_selectors)
+    return bounded(text, MAX_BODY), found_by
+
+
+def _article(body: bytes, content_type: str, body_selectors: tuple[str, ...],
+             strip_selectors: tuple[str, ...]) -> tuple[str, str]:
     tree = LexborHTMLParser(decode_html(body, content_type))
     for selector in (*ALWAYS_STRIP, *strip_selectors):
         for node in tree.css(selector):
@@ -54,5 +61,5 @@ def page_title(body: bytes, content_type: str = "") -> str:
     for selector in ("main h1", "h1", "title"):
         node = tree.css_first(selector)
         if node is not None and collapse(node.text()):
-            return collapse(node.text())
+            return bounded(collapse(node.text()), MAX_TITLE)
     return ""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.config import Source
+from monitor.model import ListedItem
+from monitor.text import bounded, printable
 
 TRACKING_PARAMS = frozenset({
     "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
@@ -48,43 +52,75 @@ def _canonical(parts: SplitResult, host_aliases: dict[str, str]) -> str:
     return urlunsplit(("https", netloc, path, query, ""))
 
 
-def resolve_link(base: str, href: str) -> str:
-    """An absolute link, from a relative or absolute href."""
-    href = href.strip()
-    if href.startswith(("https://", "http://")):
-        return href
-    if href.startswith("/") and not href.startswith("//"):
-        parts = urlsplit(base)
-        return f"{parts.scheme}://{parts.netloc}{href}"
-    return urljoin(base, href)
+_URL_STRIP = "".join(chr(c) for c in range(0x21))  # C0 controls and space, at either end
+_URL_DROP = str.maketrans("", "", "\t\n\r")  # removed anywhere, as browsers do
+_URL_BAD = re.compile(r"[\x00-\x20\x7f-\x9f]")
+
+
+def resolve_link(base: str, href: str) -> str | None:
+    """An absolute link from a relative or absolute href, read the way browsers and feed
+    readers read it (WHATWG URL): surrounding controls and spaces dropped, tabs and newlines
+    removed, a backslash a path separator. None for an href that still holds a control
+    character or a space, or that cannot be parsed: such a link is never stored."""
+    href = href.strip(_URL_STRIP).translate(_URL_DROP).replace("\\", "/")
+    if not href or _URL_BAD.search(href):
+        return None
+    try:
+        if href.startswith(("https://", "http://")):
+            url = href
+        elif href.startswith("/") and not href.startswith("//"):
+            parts = urlsplit(base)
+            url = f"{parts.scheme}://{parts.netloc}{href}"
+        else:
+            url = urljoin(base, href)
+        _ = urlsplit(url).port  # a bad port or bracket raises here, never later
+    except ValueError:
+        return None
+    return url
 
 
 class LinkRules:
-    """Which links a source accepts (its own hosts, under its prefixes) and their identity:
-    worked out once per page, applied to every item on it."""
+    """Which links a source accepts (its own hosts and port, under its prefixes) and their
+    identity: worked out once per page, applied to every item on it."""
 
     def __init__(self, source: Source) -> None:
         own = {h.lower() for h in source.hosts if h}
         self.hosts = frozenset(own | {f"www.{h}" for h in own} |
                                {h.removeprefix("www.") for h in own})
+        parts = urlsplit(source.url)
+        self.ports = frozenset({None, 80, 443, parts.port})  # a link to another port is elsewhere
         self.prefixes = source.url_prefixes
         self.aliases = dict(source.host_aliases)
+
+    def link(self, page_url: str, href: str, warnings: list[str]) -> tuple[str, str] | None:
+        """(absolute URL, canonical key) of an href the source accepts; None (with a warning
+        for a link that is malformed or leads to another site) for one it does not."""
+        url = resolve_link(page_url, href)
+        if url is None:
+            warnings.append(f"skipped a malformed link: {printable(href)[:200]!r}")
+            return None
+        key = self.accept(url, warnings)
+        return (url, key) if key is not None else None
 
     def accept(self, url: str, warnings: list[str]) -> str | None:
         """The canonical key of an accepted link; None (and a warning when the link leads to
         another site) for one that is not."""
         key, why = self.check(url)
         if key is None and why == "other-site":
-            warnings.append(f"dropped a link to another site: {url}")
+            warnings.append(f"dropped a link to another site: {printable(url)[:200]}")
         return key
 
     def check(self, url: str) -> tuple[str | None, str]:
         """(canonical key, "") for an accepted link; (None, why) for one that is not."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
             return None, "other-site"
-        host = parts.netloc.rpartition("@")[2].lower().partition(":")[0]
-        if host not in self.hosts:
+        if parts.scheme not in ("http", "https") or "@" in parts.netloc:
+            return None, "other-site"  # user info in a link is a disguise, never a statement
+        host = (parts.hostname or "").rstrip(".")
+        if host not in self.hosts or port not in self.ports:
             return None, "other-site"
         if self.prefixes and not any(parts.path.startswith(p) for p in self.prefixes):
             return None, "outside"
@@ -94,6 +130,21 @@ class LinkRules:
 def collapse(text: str | None) -> str:
     """Whitespace runs (including no-break spaces) to single spaces, trimmed."""
     return " ".join((text or "").split())
+
+
+MAX_TITLE = 1_000  # characters kept of a headline,
+MAX_SUMMARY = 10_000  # of a summary,
+MAX_BODY = 1_000_000  # of a statement's page text,
+MAX_TAGS = 50  # and tags of one statement
+
+
+def listed_item(source_id: str, url: str, key: str, title: str, summary: str,
+                published: date | None, tags: Iterable[str] = ()) -> ListedItem:
+    """A statement as a listing shows it, with every text field made printable and bounded:
+    the one way the extractors build items."""
+    return ListedItem(source_id, key, url, bounded(collapse(title), MAX_TITLE) or url,
+                      bounded(summary, MAX_SUMMARY), published,
+                      tuple(bounded(t, 200) for t in tags if t)[:MAX_TAGS])
 
 
 def node_text(node: LexborNode) -> str:
@@ -131,11 +182,25 @@ def decode_html(body: bytes, content_type: str = "") -> str:
         candidates.append(meta.group(1).decode("ascii", "replace"))
     candidates += ["utf-8", "windows-1252"]
     for name in candidates:
+        if not _text_encoding(name):
+            continue
         try:
             return body.decode(name)
-        except (LookupError, UnicodeDecodeError):
+        except (UnicodeError, ValueError):
             continue
     return body.decode("utf-8", "replace")
+
+
+@functools.lru_cache(maxsize=64)
+def _text_encoding(name: str) -> bool:
+    """Whether `name` is a character encoding a page may declare: not unknown, and not a
+    codec that is no text encoding at all (punycode, rot13, base64 and the like)."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return False
+    return info.name not in ("punycode", "idna", "raw-unicode-escape", "unicode-escape",
+                             "undefined") and getattr(info, "_is_text_encoding", True)
 
 
 def parse_stated_date(text: str | None, fmt: str | None = None, regex: str | None = None) -> date | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from monitor.config import FeedSource
@@ -10,10 +11,12 @@ from monitor.extract.common import (
     LinkRules,
     date_from_url,
     html_to_text,
+    listed_item,
     parse_stated_date,
-    resolve_link,
 )
-from monitor.model import ListedItem, ListingPage
+from monitor.model import ListingPage
+
+MAX_FIELD = 100_000  # characters of a title or summary read at all (the rest is cut later)
 
 
 def extract(source: FeedSource, body: bytes, page_url: str, content_type: str = "") -> ListingPage:
@@ -21,31 +24,45 @@ def extract(source: FeedSource, body: bytes, page_url: str, content_type: str = 
     with two-digit years are read as days."""
     import feedparser  # imported when a feed changed, not at every start (it is slow to load)
 
-    parsed: Any = feedparser.parse(body, response_headers={"content-location": page_url})
+    try:
+        parsed: Any = feedparser.parse(without_dtd(body),
+                                       response_headers={"content-location": page_url})
+    except Exception as exc:  # feedparser's own parsers raise what they like on odd input
+        raise ExtractError(f"the feed could not be parsed: {type(exc).__name__}") from None
     if not parsed.get("version") and not parsed.entries:
         problem = parsed.get("bozo_exception") or "no RSS or Atom root element"
-        raise ExtractError(f"the response is not a feed: {problem}")
+        raise ExtractError(f"the response is not a feed: {str(problem)[:200]}")
     rules = LinkRules(source)
-    items: list[ListedItem] = []
+    items = []
     warnings: list[str] = []
     for entry in parsed.entries:
         href = entry.get("link") or (entry.get("id") if entry.get("guidislink") else None)
-        if not href:
+        if not isinstance(href, str) or not href:
             warnings.append("an entry has no link")
             continue
-        url = resolve_link(page_url, href)
-        key = rules.accept(url, warnings)
-        if key is None:
+        found = rules.link(page_url, href, warnings)
+        if found is None:
             continue
+        url, key = found
         raw_date = entry.get("published") or entry.get("updated")
-        items.append(ListedItem(
-            source_id=source.id,
-            key=key,
-            url=url,
-            title=html_to_text(entry.get("title", "")) or url,
-            summary=html_to_text(entry.get("summary", "")),
-            published=parse_stated_date(raw_date, source.date_format, source.date_regex)
+        items.append(listed_item(
+            source.id, url, key, html_to_text(str(entry.get("title", ""))[:MAX_FIELD]),
+            html_to_text(str(entry.get("summary", ""))[:MAX_FIELD]),
+            parse_stated_date(raw_date if isinstance(raw_date, str) else None,
+                              source.date_format, source.date_regex)
             or date_from_url(url, source.date_from_url),
-            tags=tuple(t.get("term", "") for t in entry.get("tags", []) if t.get("term")),
-        ))
+            (str(t.get("term", "")) for t in entry.get("tags", []) if t.get("term"))))
     return ListingPage(tuple(items), tuple(warnings))
+
+
+_ENTITY = re.compile(rb"""<!ENTITY(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I)
+_DOCTYPE = re.compile(rb"""<!DOCTYPE(?:[^>\["']|"[^"]*"|'[^']*')*(?:\[.*?\])?\s*>""", re.I | re.S)
+
+
+def without_dtd(body: bytes) -> bytes:
+    """A feed with its document type declaration and every entity declaration removed, before
+    any parser sees it: no feed needs them, and an entity declared outside the DOCTYPE survives
+    feedparser's own handling and is expanded without limit by its loose parser."""
+    if b"<!" not in body:
+        return body
+    return _DOCTYPE.sub(b"", _ENTITY.sub(b"", body))

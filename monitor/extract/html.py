@@ -13,47 +13,39 @@ from monitor.extract.common import (
     collapse,
     date_from_url,
     decode_html,
+    listed_item,
     parse_stated_date,
-    resolve_link,
 )
-from monitor.model import ListedItem, ListingPage
+from monitor.model import ListingPage
 
 
 def extract(source: HtmlSource, body: bytes, page_url: str, content_type: str = "") -> ListingPage:
     """Every item on one listing page. Items without a usable link are skipped with a
     warning; an item without a date or summary is kept."""
     tree = LexborHTMLParser(decode_html(body, content_type))
-    items: list[ListedItem] = []
+    items = []
     warnings: list[str] = []
     rules = LinkRules(source)
     same_node = (source.link or source.title) == source.title
     for node in tree.css(source.item):
         title_node = node.css_first(source.title)
         link_node = title_node if same_node else node.css_first(source.link or source.title)
-        title = collapse(title_node.text(separator=" ")) if title_node else ""
+        title = title_node.text(separator=" ") if title_node else ""
         href = (link_node.attributes.get(source.link_attr) or "") if link_node else ""
         if not href:
             warnings.append(f"an item has no link ({source.link or source.title!r} matched nothing)")
             continue
-        url = resolve_link(page_url, href)
         if source.unwrap_param:
-            url = _unwrap(url, source.unwrap_param) or url
-        key = rules.accept(url, warnings)
-        if key is None:
+            href = _unwrap(href, source.unwrap_param) or href
+        found = rules.link(page_url, href, warnings)
+        if found is None:
             continue
-        if not title:
+        url, key = found
+        if not collapse(title):
             warnings.append(f"an item has no title: {url}")
-            title = url
-        items.append(ListedItem(
-            source_id=source.id,
-            key=key,
-            url=url,
-            title=title,
-            summary=_text(node, source.summary),
-            published=_date(node, source, url),
-            tags=tuple(collapse(t.text(separator=" ")) for t in node.css(source.tags))
-            if source.tags else (),
-        ))
+        items.append(listed_item(
+            source.id, url, key, title, _text(node, source.summary), _date(node, source, url),
+            (collapse(t.text(separator=" ")) for t in node.css(source.tags)) if source.tags else ()))
     return ListingPage(tuple(items), tuple(warnings))
 
 

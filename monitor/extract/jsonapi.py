@@ -11,10 +11,12 @@ from monitor.extract.common import (
     LinkRules,
     date_from_url,
     html_to_text,
+    listed_item,
     parse_stated_date,
-    resolve_link,
 )
-from monitor.model import ListedItem, ListingPage
+from monitor.model import ListingPage
+
+MAX_PAGE_COUNT = 100_000
 
 
 def extract(source: JsonSource, body: bytes, page_url: str, content_type: str = "") -> ListingPage:
@@ -24,36 +26,52 @@ def extract(source: JsonSource, body: bytes, page_url: str, content_type: str = 
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ExtractError(f"the response is not JSON: {exc}") from None
+    except RecursionError:
+        raise ExtractError("the JSON response is nested too deeply to be a listing") from None
     rows = field(document, source.items_path)
     if not isinstance(rows, list):
         raise ExtractError(f"no list at {source.items_path!r} in the JSON response")
     rules = LinkRules(source)
-    items: list[ListedItem] = []
+    items = []
     warnings: list[str] = []
     for row in rows:
         href = field(row, source.link_path)
         if not isinstance(href, str) or not href.strip():
             warnings.append("a row has no link")
             continue
-        url = resolve_link(page_url, href)
-        key = rules.accept(url, warnings)
-        if key is None:
+        found = rules.link(page_url, href, warnings)
+        if found is None:
             continue
-        title = html_to_text(str(field(row, source.title_path) or ""))
-        summary = html_to_text(str(field(row, source.summary_path) or "")) if source.summary_path else ""
-        raw_date = field(row, source.date_path) if source.date_path else None
-        stated = parse_stated_date(str(raw_date) if raw_date else None, source.date_format,
-                                   source.date_regex)
-        items.append(ListedItem(
-            source_id=source.id,
-            key=key,
-            url=url,
-            title=title or url,
-            summary=summary,
-            published=stated or date_from_url(url, source.date_from_url),
-        ))
+        url, key = found
+        title = html_to_text(_text(field(row, source.title_path)))
+        summary = html_to_text(_text(field(row, source.summary_path))) if source.summary_path else ""
+        raw_date = _text(field(row, source.date_path)) if source.date_path else ""
+        stated = parse_stated_date(raw_date or None, source.date_format, source.date_regex)
+        items.append(listed_item(source.id, url, key, title, summary,
+                                 stated or date_from_url(url, source.date_from_url)))
     total = field(document, source.total_pages_path) if source.total_pages_path else None
-    return ListingPage(tuple(items), tuple(warnings), total if isinstance(total, int) else None)
+    pages = page_count(total)
+    if total is not None and pages is None:
+        warnings.append(f"ignored a page count of {str(total)[:40]!r} (not a number from 1 to "
+                        f"{MAX_PAGE_COUNT:,})")
+    return ListingPage(tuple(items), tuple(warnings), pages)
+
+
+def page_count(value: Any) -> int | None:
+    """A page count a site states, when it is a plausible one (1 to MAX_PAGE_COUNT): a count
+    of 0, -3, false or 2**63 is a site's mistake, never something to remember."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_PAGE_COUNT:
+        return value
+    return None
+
+
+def _text(value: Any) -> str:
+    """A scalar field as text; anything else (a list, an object, null) as nothing."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def field(document: Any, path: str | None) -> Any:

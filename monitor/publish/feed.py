@@ -8,6 +8,8 @@ nothing changed means byte-identical files, which are then not rewritten at all.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import os
 import re
 import tempfile
@@ -37,9 +39,31 @@ class FeedSpec:
     items: Sequence[StoredItem]
 
 
+MAX_SLUG = 60
+
+
 def slug(name: str) -> str:
-    """A file-name form of a company or regulator name: "Clearview AI" -> "clearview-ai"."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower().replace("'", "")).strip("-") or "unnamed"
+    """A file-name form of a company or regulator name: "Clearview AI" -> "clearview-ai".
+    Bounded in length; a name with no Latin letters or digits gets a short hash of itself, so
+    two such names never share a file."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower().replace("'", "")).strip("-")
+    if len(base) > MAX_SLUG:
+        base = base[:MAX_SLUG].rstrip("-") + "-" + _short_hash(name)
+    return base or "x-" + _short_hash(name)
+
+
+def slugs(names: Sequence[str]) -> dict[str, str]:
+    """A distinct slug for each name: where two names slug alike, each gets a hash suffix."""
+    plain = {name: slug(name) for name in names}
+    counts: dict[str, int] = {}
+    for value in plain.values():
+        counts[value] = counts.get(value, 0) + 1
+    return {name: value if counts[value] == 1 else f"{value[:MAX_SLUG]}-{_short_hash(name)}"
+            for name, value in plain.items()}
+
+
+def _short_hash(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
 def opml(specs: Sequence[FeedSpec], base_url: str) -> bytes:
@@ -96,7 +120,7 @@ def _entry(gen: Any, item: StoredItem) -> None:
     entry.category(term=item.regulator, scheme=REGULATOR_SCHEME, label=item.regulator)
     for company in item.companies:
         entry.category(term=company, scheme=COMPANY_SCHEME, label=company)
-    entry.summary(xml_safe(describe(item)))
+    entry.summary(xml_safe(describe_html(item)), type="html")
 
 
 def describe(item: StoredItem) -> str:
@@ -112,6 +136,13 @@ def describe(item: StoredItem) -> str:
     for regulator, title, url in item.related:
         lines.append(f"Also published by the {regulator}: {title} <{url}>")
     return "\n\n".join(lines)
+
+
+def describe_html(item: StoredItem) -> str:
+    """The entry's body as HTML on purpose: every scraped text escaped, one paragraph each.
+    An RSS description is HTML to every reader, so text written into it as text would be
+    unescaped once and rendered as markup (`<img onerror=...>` in a summary)."""
+    return "".join(f"<p>{html.escape(part)}</p>" for part in describe(item).split("\n\n"))
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -131,7 +131,7 @@ class Notifier:
         now = self.clock.now()
         due: list[Delivery] = []
         for delivery in self.store.pending_deliveries(channel.name):
-            if delivery.next_attempt_at > now:
+            if not is_due(delivery.next_attempt_at, now):
                 break
             due.append(delivery)
         if not due:
@@ -222,10 +222,19 @@ class Notifier:
             try:
                 self._send(channel, Batch("one", (delivery,)))
             except DeliveryError as error:
-                results.append(TestResult(channel.name, False, explain(error, channel)))
+                results.append(TestResult(channel.name, False,
+                                          self.redactor.redact(explain(error, channel))))
             else:
                 results.append(TestResult(channel.name, True, f"{channel.label} accepted it"))
         return results
+
+
+def is_due(next_attempt_at: datetime, now: datetime) -> bool:
+    """Whether a row's next attempt is due. A retry time further ahead than any wait the
+    outbox sets means the clock jumped and came back: the row is due, so a jump heals itself
+    instead of stalling the channel for as long as the jump was."""
+    return next_attempt_at <= now or next_attempt_at > now + max(MAX_BACKOFF, MAX_RETRY_AFTER) \
+        + timedelta(minutes=15)
 
 
 def explain(error: DeliveryError, channel: Channel) -> str:

@@ -10,6 +10,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+TOKEN_MIN = 8  # a path segment this long may be a token; shorter ones ("services") are words
 
 CREDENTIAL_FILES = {  # systemd LoadCredential= names, beside the environment variables
     "slack_url": ("REGMON_SLACK_WEBHOOK_URL", "slack-webhook-url"),
@@ -47,12 +50,35 @@ class Secrets:
         return found
 
     def values(self) -> list[str]:
-        """Every secret value, for redaction."""
-        found = [v for v in (self.slack_url, self.webhook_url, self.webhook_secret,
-                             self.operator_url) if v]
-        if self.webhook_secret and self.webhook_secret.startswith("whsec_"):
-            found.append(self.webhook_secret.removeprefix("whsec_"))
-        return found
+        """Every form a secret can come back in, for redaction: each whole value, and of a
+        URL its path, its query, and every path segment and query value long enough to be a
+        token (a receiver's error page that echoes "Cannot POST /services/T0/B0/XYZ" must not
+        put the token into a log, the outbox or an alert). Longest first."""
+        found: set[str] = set()
+        for value in (self.slack_url, self.webhook_url, self.operator_url):
+            if value:
+                found |= _url_forms(value)
+        if self.webhook_secret:
+            found |= {self.webhook_secret, self.webhook_secret.removeprefix("whsec_")}
+        return sorted(found, key=len, reverse=True)
+
+
+def _url_forms(url: str) -> set[str]:
+    parts = urlsplit(url)
+    forms = {url, url.split("://", 1)[-1], parts.path, parts.query, parts.netloc + parts.path}
+    pieces = [p for p in parts.path.split("/") if p]
+    pieces += [v for _, v in parse_qsl(parts.query)]
+    if "@" in parts.netloc:
+        pieces.append(parts.netloc.rpartition("@")[0])  # user:password
+    forms |= {p for p in pieces if _token_like(p)}
+    forms |= {unquote(f) for f in forms} | {quote(f, safe="/") for f in forms}
+    return {f for f in forms if len(f) >= TOKEN_MIN}
+
+
+def _token_like(piece: str) -> bool:
+    """A path segment or value that may be a token: long, or not long but holding digits
+    ("B0123ABCD"); "services" and "webhook" are words."""
+    return len(piece) >= 16 or (len(piece) >= TOKEN_MIN and any(c.isdigit() for c in piece))
 
 
 def load_secrets(environ: Mapping[str, str] | None = None) -> Secrets:
@@ -80,7 +106,7 @@ class Redactor(logging.Filter):
 
     def __init__(self, secrets: Secrets) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets.values() if len(s) >= 8]
+        self.secrets = [s for s in secrets.values() if len(s) >= TOKEN_MIN]
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:

@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from monitor.clock import format_utc, parse_utc
 from monitor.decide import (
@@ -141,15 +141,21 @@ class ItemStore(Database):
 
     def event_candidates(self, item_id: int, days: int) -> list[EventCandidate]:
         """Matched statements of other regulators, naming a company this one names, stated
-        within `days` of it (found through the company index, then the date)."""
+        within `days` of it (found through the stated-day index, then the companies)."""
+        rows = self._read("SELECT regulator, COALESCE(published, substr(first_seen_at, 1, 10))"
+                          " FROM items WHERE id = ?", (item_id,))
+        companies = self._companies([item_id]).get(item_id, ())
+        if not rows or not companies:
+            return []
+        regulator, day = rows[0][0], date.fromisoformat(rows[0][1])
+        marks = ",".join("?" * len(companies))
         return [EventCandidate(int(r[0]), r[1], r[2], int(r[3])) for r in self._read(
-            "SELECT o.id, o.regulator, o.title, COALESCE(o.event_id, o.id) FROM items o, items i"
-            " WHERE i.id = ? AND o.id != i.id AND o.regulator != i.regulator"
-            " AND abs(julianday(COALESCE(o.published, substr(o.first_seen_at, 1, 10)))"
-            " - julianday(COALESCE(i.published, substr(i.first_seen_at, 1, 10)))) <= ?"
-            " AND EXISTS (SELECT 1 FROM matches mo JOIN matches mi ON mo.company = mi.company"
-            " WHERE mo.item_id = o.id AND mi.item_id = i.id) ORDER BY o.id",
-            (item_id, days))]
+            "SELECT o.id, o.regulator, o.title, COALESCE(o.event_id, o.id) FROM items o"
+            " WHERE COALESCE(o.published, substr(o.first_seen_at, 1, 10)) BETWEEN ? AND ?"
+            " AND o.id != ? AND o.regulator != ? AND EXISTS (SELECT 1 FROM matches m"
+            f" WHERE m.item_id = o.id AND m.company IN ({marks})) ORDER BY o.id",
+            ((day - timedelta(days=days)).isoformat(), (day + timedelta(days=days)).isoformat(),
+             item_id, regulator, *companies))]
 
     def join_event(self, item_id: int, event_id: int) -> None:
         """Make a statement part of a joint event (the event's first statement too)."""

@@ -1,0 +1,25 @@
+"""Text from outside made safe to keep and to show: no control characters (a terminal escape,
+a NUL), no lone surrogates (which no file, database or feed can hold), and a bounded length."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` without control characters and lone surrogates; newlines and tabs stay."""
+    return _CONTROLS.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """`text` without any control character, newlines included (a table cell, a log field)."""
+    return _LINE_CONTROLS.sub(" ", text)
+
+
+def bounded(text: str, limit: int) -> str:
+    """Printable text of at most `limit` characters (a site can send anything)."""
+    text = printable(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
