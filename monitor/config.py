@@ -49,6 +49,8 @@ class Settings(_Strict):
     degraded_share: float = Field(
         0.3, ge=0, le=1, description="a listing this much smaller than usual is 'degraded'")
     feeds_base_url: str = "http://127.0.0.1:8421/"
+    serve_idle_seconds: float = Field(
+        30.0, gt=0, description="the feed server closes a connection idle this long")
     serve_host_names: tuple[str, ...] = Field(
         (), description="Host names the feed server answers to besides IP addresses, "
         "localhost and feeds_base_url's host (a reverse proxy's public name)")

@@ -123,7 +123,6 @@ class FeedServer:
 
 
 MAX_THREADS = 32  # connections served at once; more wait in the listen queue
-IDLE_SECONDS = 30.0  # a connection that sends nothing for this long is closed
 
 
 class _BoundedServer(ThreadingHTTPServer):
@@ -169,7 +168,7 @@ def _known_host(header: str | None, names: frozenset[str]) -> bool:
 def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = f"regmon/{__version__}"
-        timeout = IDLE_SECONDS
+        timeout = server.config.settings.serve_idle_seconds  # an idle connection is closed
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s %s", self.address_string(), format % args)
