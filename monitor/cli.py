@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.clock import SystemClock
@@ -24,11 +25,16 @@ from monitor.errors import (
     ListingEmpty,
     LockHeld,
     RegmonError,
+    UsageError,
 )
 from monitor.lock import StateLock
-from monitor.model import AlertKind, Health, ListedItem, OutboxState
+from monitor.model import AlertKind, Health, ListedItem, OutboxState, SourceReport
+from monitor.publish.feed import slug as slug_of
 from monitor.publish.secrets import Secrets, install_redaction, load_secrets
 from monitor.text import one_line, printable
+
+if TYPE_CHECKING:
+    from monitor.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 log = logging.getLogger("monitor")
@@ -44,7 +50,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose - args.quiet, args.command)
     try:
         result: int = args.handler(args)
+        sys.stdout.flush()
         return result
+    except BrokenPipeError:
+        # `regmon export | head`: the reader has what it wanted; end quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except UsageError as error:
+        print(f"regmon: {printable(str(error))}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as error:
         print(f"regmon: the configuration has {len(error.problems)} problem(s):", file=sys.stderr)
         for problem in error.problems:
@@ -55,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_LOCKED
     except RegmonError as error:
         print(f"regmon: {printable(str(error))}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:  # the environment: a path that cannot be written, a full disk
+        where = f" {error.filename}" if error.filename else ""
+        print(f"regmon: cannot use{where}: {error.strerror or error}; check that this user may "
+              "write there and that the disk has room", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -122,7 +142,8 @@ def _parser() -> argparse.ArgumentParser:
 
     show = commands.add_parser("show", parents=[common],
                                help="everything kept about one statement (its evidence)")
-    show.add_argument("id", type=int, help="the statement's id (see `regmon export`)")
+    show.add_argument("id", help="the statement's number (as feeds and `regmon export` show "
+                      "it) or its URL")
     show.set_defaults(handler=cmd_show)
 
     export = commands.add_parser("export", parents=[common],
@@ -234,24 +255,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.serve import FeedServer
 
     path = config_path(args)
-    load_config(path)  # a bad file is a usage error before anything starts
-    secrets = _secrets()
+    config = load_config(path)  # a bad file is a usage error before anything starts
+    secrets = _secrets(config)
     directory = state_dir(args)
     with StateLock(directory):
-        server: list[FeedServer] = []
+        # The port is taken before the first poll: a busy one is a usage error at start (exit
+        # 2, which the units do not restart on), never a crash in the middle of a poll.
+        server = FeedServer(config, directory, SystemClock(), args.host, args.port) \
+            if args.serve else None
 
         def start_server(monitor: object) -> None:
-            if args.serve:
-                server.append(FeedServer(load_config(path), directory, SystemClock(),
-                                         args.host, args.port))
-                server[0].start()
+            if server is not None:
+                server.start()
 
         daemon = Daemon(path, directory, SystemClock(), secrets, on_started=start_server)
         try:
             code = daemon.run()
         finally:
-            for each in server:
-                each.stop()
+            if server is not None:
+                server.stop()
     if daemon.abandoned:
         # A poll thread is stuck in a slow read. Everything it committed is durable (SQLite,
         # synchronous=FULL); waiting for it would break the promise to stop within seconds.
@@ -283,29 +305,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
-    """One poll of every source, then deliver what is due. Silent on success; one line per
-    thing that needs a human otherwise."""
+    """One poll of every source, then deliver what is due. Silent on success (on a terminal,
+    one summary line); one line per thing that needs a human otherwise."""
     from monitor.pipeline import Monitor
 
     config = load_config(config_path(args))
     _unknown_sources(config, args.source)
-    secrets = _secrets()
+    secrets = _secrets(config)
     directory = state_dir(args)
     with StateLock(directory):
         monitor = Monitor(config, directory, SystemClock(), secrets=secrets)
         try:
             run = monitor.run_once(args.source)
             raised = list(monitor.notifier.raised)
+            paused = monitor.notifier.paused()
         finally:
             monitor.close()
     failed = [r for r in run.sources if not r.ok and not r.skipped]
     for report in failed:
-        state = f"[{report.health}] " if report.health != "ok" else ""
-        print(f"regmon: {report.source_id}: {state}{one_line(report.error or '')}", file=sys.stderr)
+        state = f"[{report.health}] " if report.health != Health.OK else ""
+        print(f"regmon: {report.source_id}: {state}{one_line(report.error or '')}",
+              file=sys.stderr)
     for report in run.sources:
         if report.recovered_from:  # a transition is news, once
             print(f"regmon: {report.source_id}: recovered (was {report.recovered_from})",
                   file=sys.stderr)
+        if report.stale:
+            print(f"regmon: {report.source_id}: [stale] {one_line(report.stale)}", file=sys.stderr)
+        elif report.ok and report.unchanged:
+            log.info("%s: unchanged since the last poll", report.source_id)
         elif report.ok:
             log.info("%s: %d items, %d new, %d new matches%s", report.source_id,
                      report.items_seen, report.new_items, report.new_matches,
@@ -313,14 +341,43 @@ def cmd_once(args: argparse.Namespace) -> int:
     needs_human = [m for kind, m in raised if kind in (AlertKind.STORM, AlertKind.DELIVERY)]
     for message in needs_human:
         print(f"regmon: {one_line(message)}", file=sys.stderr)
-    return EXIT_FAILED if failed or needs_human else EXIT_OK
+    reported = {m for m in needs_human}
+    for channel, reason in paused.items():  # a human must act: said every run until then
+        line = (f"notifications to {channel} are paused ({one_line(reason)}); fix it, then run "
+                "`regmon deliveries retry`")
+        if not any(channel in m for m in reported):
+            print(f"regmon: {line}", file=sys.stderr)
+    if sys.stdout.isatty():
+        print(_summary(run.sources))
+    stale = [r for r in run.sources if r.stale]
+    return EXIT_FAILED if failed or needs_human or paused or stale else EXIT_OK
 
 
-def _secrets() -> Secrets:
+def _summary(reports: Sequence[SourceReport]) -> str:
+    """One line for a person at a terminal: "3 new statements, 1 matched: Bunnings ..."."""
+    new = sum(r.new_items for r in reports if not r.baseline)
+    matched = [t for r in reports if not r.baseline for t in r.matched_titles]
+    baselines = sum(1 for r in reports if r.baseline)
+    line = f"{new} new statement{'s' if new != 1 else ''}, {len(matched)} matched"
+    if matched:
+        line += ": " + "; ".join(one_line(t) for t in matched[:3]) + ("; …" if len(matched) > 3
+                                                                      else "")
+    if baselines:
+        line += f" ({baselines} source(s) polled for the first time: history, not announced)"
+    return line
+
+
+def _secrets(config: Config) -> Secrets:
     """Webhook secrets from the environment or systemd credentials, checked, and kept out of
-    every log line from now on."""
+    every log line from now on. A generic webhook without a signing key is refused unless the
+    configuration says `allow_unsigned_webhook = true`: receivers cannot tell it from a forgery."""
     secrets = load_secrets()
     problems = secrets.problems()
+    if secrets.webhook_url and not secrets.webhook_secret and \
+            not config.settings.allow_unsigned_webhook:
+        problems.append("REGMON_WEBHOOK_URL is set but REGMON_WEBHOOK_SECRET is not, so the "
+                        "webhook would go out unsigned: set the secret (whsec_<base64>), or "
+                        "allow_unsigned_webhook = true in [settings] to send it unsigned on purpose")
     if problems:
         raise ConfigError([ConfigProblem("environment", "", None, p) for p in problems])
     install_redaction(secrets)
@@ -329,9 +386,7 @@ def _secrets() -> Secrets:
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
     """List the notifications not yet delivered, or re-queue them."""
-    from monitor.store import Store
-
-    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    store = _existing_store(args)
     try:
         if args.action == "retry":
             count = store.requeue()
@@ -362,7 +417,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     from monitor.store import Store
 
     config = load_config(config_path(args))
-    secrets = _secrets()
+    secrets = _secrets(config)
     store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
     notifier = Notifier(store, SystemClock(), config.settings, secrets)
     try:
@@ -375,7 +430,12 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
               "(with REGMON_WEBHOOK_SECRET) or REGMON_OPERATOR_WEBHOOK_URL")
         return EXIT_USAGE
     for result in results:
-        print(f"{result.channel}: {'ok' if result.ok else 'FAILED'}: {one_line(result.words)}")
+        signing = ""
+        if result.channel == "webhook":
+            signing = (" (signed with REGMON_WEBHOOK_SECRET)" if secrets.webhook_secret else
+                       " (UNSIGNED: allow_unsigned_webhook = true)")
+        print(f"{result.channel}: {'ok' if result.ok else 'FAILED'}: {one_line(result.words)}"
+              f"{signing}")
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -432,11 +492,10 @@ EXPORT_FIELDS = ("id", "url", "title", "regulator", "source", "published", "time
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the matched statements as CSV or JSON on standard output."""
-    from monitor.store import Store
-
-    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    store = _existing_store(args)
     try:
-        items = store.matched_items(10_000_000, company=args.company)
+        company = _company(args, store) if args.company else None
+        items = store.matched_items(10_000_000, company=company)
     finally:
         store.close()
     rows = []
@@ -451,6 +510,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             "timezone": str(item.published.tzinfo) if item.published else None,
             "first_seen": item.first_seen.isoformat(), "updated": item.updated.isoformat(),
             "companies": list(item.companies), "snippets": [one_line(s) for s in item.snippets]})
+    if not rows and company:
+        print(f"regmon: no stored statement names {company} yet", file=sys.stderr)
     if args.format == "json":
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -463,18 +524,41 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    """Print everything kept about one statement."""
-    from monitor.store import Store
+def _company(args: argparse.Namespace, store: Store) -> str:
+    """The canonical company `--company` names: its name, any alias or its feed's slug, in
+    any case. A name nothing answers to is a usage error that lists the known ones."""
+    from monitor.publish.feed import slugs
 
-    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    wanted = " ".join(args.company.split()).casefold()
+    names: dict[str, str] = {}
+    companies, _ = store.feed_groups()
+    for name, value in slugs(companies).items():
+        names[name.casefold()] = names[value] = name
     try:
-        found = store.evidence(args.id)
-        versions = store.versions(args.id)
+        for entry in load_config(config_path(args)).watchlist.company:
+            for alias in (entry.name, *entry.aliases, *entry.needs_context):
+                names.setdefault(alias.casefold(), entry.name)
+            names.setdefault(slug_of(entry.name), entry.name)
+    except ConfigError:
+        pass  # no configuration here: the names already stored still answer
+    if wanted in names:
+        return names[wanted]
+    known = ", ".join(sorted({*names.values()})) or "none yet"
+    raise UsageError(f"no watched company is called {args.company!r} (known: {known})")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print everything kept about one statement, found by its number or its URL."""
+    store = _existing_store(args)
+    try:
+        item_id = _statement_id(args.id, store)
+        found = store.evidence(item_id) if item_id is not None else None
+        versions = store.versions(item_id) if item_id is not None else []
     finally:
         store.close()
     if found is None:
-        print(f"regmon: no statement with id {args.id}", file=sys.stderr)
+        print(f"regmon: no statement {args.id!r} is stored (give its number, as feeds and "
+              "`regmon export` show it, or its URL)", file=sys.stderr)
         return EXIT_FAILED
     item = found.item
     stated = (f"{item.published:%Y-%m-%d} ({found.timezone})" if item.published
@@ -520,6 +604,33 @@ def cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _statement_id(given: str, store: Store) -> int | None:
+    """A statement's number from `regmon show`'s argument: the number itself, `#12`, or any
+    URL of the statement (canonicalised as its identity is)."""
+    from monitor.extract.common import canonical_url
+
+    text = given.strip().removeprefix("#")
+    if text.isascii() and text.isdigit():
+        number = int(text)
+        return number if 0 < number < 2**63 else None
+    if text.startswith(("https://", "http://")):
+        return store.statement_id(canonical_url(text))
+    return None
+
+
+def _existing_store(args: argparse.Namespace) -> Store:
+    """The store of a read-only command, which must exist: a mistyped --state-dir is said,
+    never answered with an empty database created on the spot."""
+    from monitor.store import Store
+
+    directory = state_dir(args)
+    database = directory / "regmon.sqlite3"
+    if not database.is_file() or database.stat().st_size == 0:
+        raise UsageError(f"no regmon database in {directory}: is --state-dir (or "
+                         "REGMON_STATE_DIR) right? `regmon once` creates it")
+    return Store(database, SystemClock())
+
+
 def cmd_feed(args: argparse.Namespace) -> int:
     """Rebuild the feeds from the store."""
     from monitor.pipeline import Monitor
@@ -536,23 +647,24 @@ def cmd_feed(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """A table of the sources' health (or JSON). Exit 1 when any source is not healthy."""
+    """A table of the sources' health (or JSON). Exit 1 unless every enabled source is ok:
+    a source that has never been polled, has never worked, or went stale needs a look."""
     from monitor.pipeline import source_status
-    from monitor.store import Store
 
     config = load_config(config_path(args))
-    store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
+    store = _existing_store(args)
     try:
-        rows = [source_status(source, store, SystemClock().now()) for source in config.sources]
+        rows = [source_status(source, store, SystemClock().now()) for source in config.sources
+                if source.enabled]
     finally:
         store.close()
     if args.json:
         print(json.dumps([row.as_json() for row in rows], indent=2))
     else:
-        _table(("source", "health", "last success", "last error", "items", "next poll"),
-               [(r.source_id, str(r.health), _ago(r.last_success), r.last_error or "-",
-                 str(r.items_known), r.next_poll) for r in rows])
-    return EXIT_OK if all(r.health in (Health.OK, Health.NEW) for r in rows) else EXIT_FAILED
+        _table(("source", "health", "since", "last success", "last error", "items", "next poll"),
+               [(r.source_id, str(r.health), _ago(r.health_since), _ago(r.last_success),
+                 r.last_error or "-", str(r.items_known), r.next_poll) for r in rows])
+    return EXIT_OK if all(r.health == Health.OK for r in rows) else EXIT_FAILED
 
 
 def _ago(moment: datetime | None) -> str:

@@ -35,6 +35,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8421/"
+
+
 class Settings(_Strict):
     """How regmon behaves toward the sites and where it publishes."""
 
@@ -48,7 +51,9 @@ class Settings(_Strict):
     failing_after: int = Field(3, ge=1, description="consecutive failed polls before 'failing'")
     degraded_share: float = Field(
         0.3, ge=0, le=1, description="a listing this much smaller than usual is 'degraded'")
-    feeds_base_url: str = "http://127.0.0.1:8421/"
+    feeds_base_url: str | None = Field(
+        None, description="the public URL the feeds are served from (links in feeds, OPML and "
+        "messages); unset, the feed server's own address")
     serve_idle_seconds: float = Field(
         30.0, gt=0, description="the feed server closes a connection idle this long")
     serve_host_names: tuple[str, ...] = Field(
@@ -61,10 +66,18 @@ class Settings(_Strict):
     storm_share: float = Field(
         0.5, gt=0, le=1, description="share of a listing new at once that holds notifications")
     robots_txt: bool = True
+    allow_unsigned_webhook: bool = Field(
+        False, description="send the generic webhook without REGMON_WEBHOOK_SECRET")
     startup_spread_seconds: float = Field(
         60.0, ge=0, description="the daemon's first polls are spread over this long")
     delivery_interval_seconds: float = Field(
         60.0, gt=0, description="how often the daemon drains the outbox")
+
+    @property
+    def base_url(self) -> str:
+        """Where links to the feeds point: `feeds_base_url`, else the feed server's default
+        address (which the server replaces with the address it is reached at)."""
+        return self.feeds_base_url or DEFAULT_BASE_URL
 
 
 def _check_timezone(value: str) -> str:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 from monitor.config import Settings
 from monitor.model import (
@@ -50,6 +51,9 @@ class SourceSnapshot:
     failures: int = 0
     usual_count: float | None = None
     total_pages: int | None = None
+    ever_succeeded: bool = False
+    today: date | None = None  # the day of this poll (the caller's clock, never read here)
+    recent_days: tuple[date, ...] = ()  # stated days of its newest statements, newest first
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ class PollPlan:
     total_pages: int | None
     health: Health = Health.OK
     alerts: tuple[Alert, ...] = ()
+    health_changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,7 @@ class FailurePlan:
     failures: int
     health: Health
     alerts: tuple[Alert, ...] = ()
+    health_changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,11 @@ def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str
             f"source {snapshot.source_id}: {len(unseen)} of {len(listing.items)} items look new "
             "at once (did the site change its URLs?). Their notifications are held: review them "
             "with `regmon deliveries` and send them with `regmon deliveries retry`")))
-    if snapshot.health != Health.OK:
+    stale = stale_message(snapshot) if not unseen else None
+    health = Health.STALE if stale else Health.OK
+    if stale and snapshot.health != Health.STALE:
+        alerts.append(Alert(AlertKind.HEALTH, f"source {snapshot.source_id} is now stale: {stale}"))
+    elif not stale and snapshot.health not in (Health.OK, Health.NEW):
         alerts.append(Alert(AlertKind.RECOVERY,
                             f"source {snapshot.source_id} recovered (was {snapshot.health})"))
     state = OutboxState.HELD if storm else OutboxState.PENDING
@@ -259,7 +269,7 @@ def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str
                   if i.key in known and is_edited(i, known[i.key]))
     return PollPlan(snapshot.source_id, baseline, tuple(new), edits, listing.validators,
                     next_usual_count(snapshot.usual_count, listing), listing.total_pages,
-                    Health.OK, tuple(alerts))
+                    health, tuple(alerts), health != snapshot.health)
 
 
 def plan_failure(snapshot: SourceSnapshot, failure: Failure, settings: Settings) -> FailurePlan:
@@ -271,13 +281,36 @@ def plan_failure(snapshot: SourceSnapshot, failure: Failure, settings: Settings)
         health = Health.BLOCKED
     elif failure.degraded:
         health = Health.DEGRADED
-    elif failures >= settings.failing_after:
-        health = Health.FAILING
+    elif failures >= settings.failing_after or not snapshot.ever_succeeded:
+        health = Health.FAILING  # a source that has never worked is not "ok"
     else:
         health = snapshot.health
     alerts = () if health == snapshot.health else (
         Alert(AlertKind.HEALTH, f"source {snapshot.source_id} is now {health}: {failure.message}"),)
-    return FailurePlan(snapshot.source_id, failure.message, failures, health, alerts)
+    return FailurePlan(snapshot.source_id, failure.message, failures, health, alerts,
+                       health != snapshot.health)
+
+
+STALE_FACTOR = 3  # nothing new for three times the longest usual gap between statements,
+STALE_MIN_DAYS = 21  # and never less than three weeks,
+STALE_HISTORY = 5  # judged only with this many dated statements to learn "usual" from
+
+
+def stale_message(snapshot: SourceSnapshot) -> str | None:
+    """Why a source that answers normally looks frozen (a listing that stopped moving, a
+    newsroom that moved elsewhere), or None. "Usual" is the source's own history: the longest
+    gap between its newest statements, ignoring the single longest (a summer break)."""
+    days = sorted(set(snapshot.recent_days), reverse=True)
+    if snapshot.today is None or len(days) < STALE_HISTORY:
+        return None
+    gaps = sorted((a - b).days for a, b in pairwise(days))
+    usual = gaps[-2] if len(gaps) > 1 else gaps[-1]
+    quiet = (snapshot.today - days[0]).days
+    limit = max(STALE_FACTOR * usual, STALE_MIN_DAYS)
+    if quiet <= limit:
+        return None
+    return (f"nothing new since {days[0]} ({quiet} days), where it usually publishes at least "
+            f"every {max(usual, 1)} days: is the page frozen, or has the newsroom moved?")
 
 
 def shrunk_message(listing: ListingRead, usual: float | None, share: float) -> str | None:
@@ -406,6 +439,12 @@ def plan_history(items: Sequence[ListedItem], known: Iterable[str],
     stored = set(known)
     return tuple(NewItem(i, match(i.title, i.summary), False) for i in items
                  if i.key not in stored)
+
+
+def backfill_makes_baseline(baseline_at: datetime | None) -> bool:
+    """A backfill that read a source's archive makes its baseline when it has none: what it
+    recorded is history, and the next poll announces exactly what appeared since."""
+    return baseline_at is None
 
 
 def archive_ends(items: Sequence[ListedItem], page: int, total_pages: int | None) -> bool:

@@ -75,6 +75,15 @@ class StoreError(RegmonError):
     """The state database could not be opened, migrated or written."""
 
 
+class UsageError(RegmonError):
+    """The command line, or what it points at, cannot be used (exit status 2)."""
+
+
+class EnvironmentProblem(RegmonError):
+    """The machine will not let regmon do its work: a directory it cannot write, a file where a
+    directory should be, a full disk (exit status 1: a human must fix it)."""
+
+
 class StateLost(RegmonError):
     """The state database is gone or empty where one existed: a human must say what to do."""
 

@@ -67,6 +67,10 @@ class HostMemory(Protocol):
         """Remember the state of `host`."""
         ...
 
+    def note_request(self, host: str, when: datetime) -> None:
+        """Remember when `host` was last asked."""
+        ...
+
 
 class Fetcher:
     """A polite HTTP client shared by every source in a run. Thread-safe."""
@@ -257,13 +261,20 @@ class Fetcher:
             return self._host_locks.setdefault(host, threading.Lock())
 
     def _pace(self, host: str) -> None:
+        """Wait until `host` may be asked again: `min_delay_seconds` or its Crawl-delay after
+        the last request, this process's or (remembered in the store) any earlier one's."""
         delay = max(self.settings.min_delay_seconds, self._crawl_delay(host))
         last = self._last_request.get(host)
         if last is not None:
             wait = last + delay - self.clock.monotonic()
-            if wait > 0:
-                self.clock.sleep(wait)
+        else:
+            remembered = self.memory.load_host(host).last_request_at
+            wait = (remembered - self.clock.now()).total_seconds() + delay if remembered else 0.0
+        if wait > 0:
+            self.clock.sleep(min(wait, delay))  # never longer than asked (a clock that jumped)
         self._last_request[host] = self.clock.monotonic()
+        if delay > 0:
+            self.memory.note_request(host, self.clock.now())
 
     def _crawl_delay(self, host: str) -> float:
         rules = self._robots.get(host)

@@ -8,7 +8,15 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from monitor.errors import LockHeld
+from monitor.errors import EnvironmentProblem, LockHeld
+
+
+def unusable_directory(directory: Path, exc: OSError) -> str:
+    """One sentence on a state directory regmon cannot use, and what to do about it."""
+    why = {FileExistsError: "a file is in the way", NotADirectoryError: "a file is in the way",
+           PermissionError: "permission denied"}.get(type(exc), exc.strerror or str(exc))
+    return (f"cannot use the state directory {directory}: {why}; point --state-dir (or "
+            "REGMON_STATE_DIR) at a directory this user may write")
 
 
 class StateLock:
@@ -20,8 +28,11 @@ class StateLock:
 
     def acquire(self) -> None:
         """Take the lock or raise LockHeld naming the holder's pid."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise EnvironmentProblem(unusable_directory(self.path.parent, exc)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -21,6 +21,7 @@ class Health(StrEnum):
     DEGRADED = "degraded"  # answers normally, but yields nothing or far fewer items than usual
     FAILING = "failing"  # errors on several polls in a row
     BLOCKED = "blocked"  # a bot-protection challenge: waited out, never dodged
+    STALE = "stale"  # answers normally, but nothing new for far longer than usual
 
 
 class FetchErrorKind(StrEnum):
@@ -226,6 +227,9 @@ class SourceReport:
     new_items: int = 0
     new_matches: int = 0
     baseline: bool = False
+    unchanged: bool = False  # every listing page answered "not modified"
+    stale: str | None = None  # why the source became stale this poll
+    matched_titles: tuple[str, ...] = ()  # the new statements that matched
     error: str | None = None
     requests: int = 0
     bytes_received: int = 0
@@ -249,3 +253,4 @@ class HostState:
     reason: str = ""
     robots_txt: str | None = None  # None: not fetched yet; "": none (everything allowed)
     robots_fetched: datetime | None = None
+    last_request_at: datetime | None = None  # when any regmon process last asked this host

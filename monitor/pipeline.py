@@ -40,6 +40,7 @@ from monitor.extract import extract_article, extract_listing
 from monitor.fetch import MAX_PAUSE, Fetcher
 from monitor.match import CompiledWatchlist
 from monitor.model import (
+    AlertKind,
     ArticleText,
     BackfillStop,
     FetchErrorKind,
@@ -49,7 +50,7 @@ from monitor.model import (
     SourceReport,
     Validators,
 )
-from monitor.publish.feed import FeedSpec, publish, slugs, up_to_date
+from monitor.publish.feed import FeedSpec, SourceHealth, publish, slugs, up_to_date
 from monitor.publish.outbox import DeliveryReport, Notifier
 from monitor.publish.secrets import Secrets
 from monitor.store import BackfillPosition, Store
@@ -70,6 +71,7 @@ class Listing:
     requests: int
     bytes_received: int
     total_pages: int | None = None  # as the API said, when it says
+    unchanged: bool = False  # every page answered "not modified"
 
     def read(self) -> ListingRead:
         """The facts about this listing that the rules judge."""
@@ -173,12 +175,13 @@ class Monitor:
         except Exception as error:  # the boundary: a site's value that slipped past translation
             log.warning("source %s: unexpected %s while polling", source.id,
                         type(error).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
-            return self._failed(self.store.source_state(source.id).snapshot(), Failure(
+            snapshot = self.store.source_state(source.id).snapshot(self.clock.now().date())
+            return self._failed(snapshot, Failure(
                 f"regmon could not handle what the site served ({type(error).__name__}: "
                 f"{one_line(str(error))[:200]}); please report this"))
 
     def _poll(self, source: Source) -> SourceReport:
-        snapshot = self.store.source_state(source.id).snapshot()
+        snapshot = self.store.source_state(source.id).snapshot(self.clock.now().date())
         try:
             listing = self._listing_with_fallback(source, decide.usable_page_count(
                 snapshot.total_pages))
@@ -204,13 +207,17 @@ class Monitor:
         requests, received = self._read_bodies(source)
         self._recheck_pages(source)
         self._link_events(i.item.key for i in plan.new)
+        matched = self.store.matched_among(i.item.key for i in plan.new)
         return SourceReport(
-            source.id, True,
-            recovered_from=snapshot.health if snapshot.health != Health.OK else None,
+            source.id, True, health=plan.health,
+            recovered_from=snapshot.health if any(
+                a.kind == AlertKind.RECOVERY for a in plan.alerts) else None,
             items_seen=len(listing.items), new_items=len(plan.new),
-            new_matches=0 if plan.baseline else len(self.store.matched_among(
-                i.item.key for i in plan.new)),
-            baseline=plan.baseline,
+            new_matches=0 if plan.baseline else len(matched), baseline=plan.baseline,
+            unchanged=listing.unchanged,
+            stale=next((a.message for a in plan.alerts if plan.health == Health.STALE
+                        and a.kind == AlertKind.HEALTH), None),
+            matched_titles=tuple(i.item.title for i in plan.new if i.item.key in matched),
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
 
     def _failed(self, snapshot: SourceSnapshot, failure: Failure) -> SourceReport:
@@ -384,6 +391,8 @@ class Monitor:
             if BackfillStop.EARLY in outcome.stops:
                 break
         self._read_bodies(source, limit=1_000_000)
+        if decide.backfill_makes_baseline(self.store.source_state(source.id).baseline_at):
+            self.store.apply_baseline(source.id)
         return BackfillReport(source.id, read, recorded, tuple(stops), since, len(walks) > 1)
 
     def _walk(self, source: Source, archive: Listable, walk: str, since: date | None,
@@ -438,7 +447,12 @@ class Monitor:
         stems = ["all", *(["topic"] if settings.topic_feed else []),
                  *(f"company/{company_slugs[c]}" for c in companies),
                  *(f"regulator/{regulator_slugs[r]}" for r in regulators)]
-        fingerprint = f"{__version__}|{self.store.fingerprint()}|{settings.model_dump_json()}"
+        health = [SourceHealth(s.id, s.name, str(state.health if state.last_poll_at else Health.NEW),
+                               state.health_since, state.last_success_at, state.last_error)
+                  for s in self.config.sources if s.enabled
+                  for state in (self.store.source_state(s.id),)]
+        fingerprint = (f"{__version__}|{self.store.fingerprint()}|{settings.model_dump_json()}|"
+                       + ",".join(f"{h.source_id}:{h.health}:{h.since}" for h in health))
         if not force and up_to_date(directory, stems, fingerprint):
             return []
         size = settings.feed_size
@@ -456,7 +470,7 @@ class Monitor:
         specs += [FeedSpec(f"regulator/{regulator_slugs[r]}", f"regmon: {r}",
                            f"Statements by {r} that name facial-recognition companies",
                            self.store.matched_items(size, regulator=r)) for r in regulators]
-        return publish(specs, directory, settings.feeds_base_url, fingerprint)
+        return publish(specs, directory, settings.base_url, fingerprint, health)
 
     # -- listings -----------------------------------------------------------------------------
 
@@ -523,7 +537,7 @@ class Monitor:
         for warning in warnings:
             log.info("source %s: %s", source.id, warning)
         return Listing(tuple(items.values()), validators, complete and not unchanged,
-                       tuple(warnings), requests, received, total_pages)
+                       tuple(warnings), requests, received, total_pages, unchanged)
 
     def read_page(self, source: Listable, page: int, *, conditional: bool = True) -> PageRead:
         """Listing page `page` (0-based) of a source, conditionally on what was saved with
@@ -588,10 +602,12 @@ class SourceStatus:
     failures: int
     items_known: int
     next_poll: str
+    health_since: datetime | None = None
 
     def as_json(self) -> dict[str, object]:
         """The row for `regmon status --json`."""
         return {"source": self.source_id, "health": str(self.health),
+                "since": self.health_since.isoformat() if self.health_since else None,
                 "last_success": self.last_success.isoformat() if self.last_success else None,
                 "last_error": self.last_error, "consecutive_failures": self.failures,
                 "items_known": self.items_known, "next_poll": self.next_poll}
@@ -612,4 +628,4 @@ def source_status(source: Source, store: Store, now: datetime) -> SourceStatus:
         next_poll += f" ({host.reason})"
     health = state.health if state.last_poll_at else Health.NEW
     return SourceStatus(source.id, health, state.last_success_at, state.last_error,
-                        state.failures, state.items_known, next_poll)
+                        state.failures, state.items_known, next_poll, state.health_since)

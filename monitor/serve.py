@@ -31,7 +31,8 @@ from prometheus_client.registry import Collector
 
 from monitor import __version__
 from monitor.clock import Clock
-from monitor.config import Config
+from monitor.config import DEFAULT_BASE_URL, Config
+from monitor.errors import UsageError
 from monitor.model import Health
 from monitor.pipeline import source_status
 from monitor.store import Store
@@ -43,7 +44,7 @@ CONTENT_TYPES = {
     ".rss": "application/rss+xml; charset=utf-8",
     ".opml": "text/x-opml; charset=utf-8",
 }
-HEALTHY = (Health.OK, Health.NEW)
+HEALTHY = (Health.OK,)  # never-polled, never-worked or stale sources need a look
 
 
 class FeedServer:
@@ -59,8 +60,13 @@ class FeedServer:
         self.registry.register(_StoreCollector(self))
         self.host_names = frozenset({"localhost", *(n.lower() for n in
                                                      config.settings.serve_host_names),
-                                     (urlsplit(config.settings.feeds_base_url).hostname or "")})
-        self.httpd = _BoundedServer((host, port), _handler(self))
+                                     (urlsplit(config.settings.base_url).hostname or "")})
+        try:
+            self.httpd = _BoundedServer((host, port), _handler(self))
+        except OSError as exc:
+            self.store.close()
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another "
+                             "regmon serve running there? choose another --port or --host)") from None
         self._thread: threading.Thread | None = None
 
     @property
@@ -113,10 +119,16 @@ class FeedServer:
                 links.append(f'<link rel="alternate" type="{kind}" href="{html.escape(name)}" '
                              f'title="{title}">')
             items.append(f'<li><a href="{html.escape(name)}">{html.escape(name)}</a></li>')
+        now = self.clock.now()
+        sources = "".join(
+            f"<li>{html.escape(r.source_id)}: {html.escape(str(r.health))}"
+            + (f" since {r.health_since:%Y-%m-%d %H:%M} UTC" if r.health_since else "") + "</li>"
+            for r in (source_status(s, self.store, now) for s in self.config.sources if s.enabled))
         page = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<title>regmon feeds</title>" + "".join(links) + "</head><body>"
                 "<h1>regmon</h1><p>Statements by privacy regulators that name facial-"
                 "recognition companies.</p><ul>" + "".join(items) + "</ul>"
+                "<h2>Sources</h2><ul>" + sources + "</ul>"
                 "<p><a href=\"healthz\">health</a> · <a href=\"metrics\">metrics</a></p>"
                 "</body></html>")
         return page.encode()
@@ -202,6 +214,9 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"not found\n", "text/plain; charset=utf-8")
                 return
             data = target.read_bytes()
+            if server.config.settings.feeds_base_url is None:
+                # Written for the default address; links follow where this server is reached.
+                data = data.replace(DEFAULT_BASE_URL.encode(), self._base().encode())
             etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
             modified = datetime.fromtimestamp(target.stat().st_mtime, UTC)
             stamp = email.utils.format_datetime(modified, usegmt=True)
@@ -209,6 +224,10 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(304, b"", CONTENT_TYPES[target.suffix], etag=etag, modified=stamp)
                 return
             self._send(200, data, CONTENT_TYPES[target.suffix], etag=etag, modified=stamp)
+
+        def _base(self) -> str:
+            host = self.headers.get("Host") or server.address.split("/")[2]
+            return f"http://{host}/"
 
         def _not_modified(self, etag: str, modified: datetime) -> bool:
             match = self.headers.get("If-None-Match")

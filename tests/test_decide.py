@@ -3,7 +3,7 @@ out of the pipeline and the store has its rows here; end-to-end tests keep one c
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -178,12 +178,64 @@ def test_what_counts_as_an_edit(listed: tuple[str, str], known: tuple[str, str],
 ])
 def test_the_health_a_failure_leaves(health: Health, failures: int, failure: Failure,
                                      after: Health, alerted: bool) -> None:
-    plan = decide.plan_failure(SourceSnapshot("ico-news", health=health, failures=failures),
-                               failure, SETTINGS)
+    plan = decide.plan_failure(SourceSnapshot("ico-news", health=health, failures=failures,
+                                              ever_succeeded=True), failure, SETTINGS)
     assert (plan.health, plan.failures) == (after, failures + 1)
     assert [a.kind for a in plan.alerts] == ([AlertKind.HEALTH] if alerted else [])
     if alerted:
         assert plan.alerts[0].message == f"source ico-news is now {after}: {failure.message}"
+
+
+@pytest.mark.parametrize(("failure", "after"), [
+    (Failure("HTTP 500", FetchErrorKind.HTTP), Health.FAILING),
+    (Failure("network error", FetchErrorKind.NETWORK), Health.FAILING),
+    (Failure("challenged", FetchErrorKind.BLOCKED), Health.BLOCKED),
+])
+def test_a_source_that_never_worked_fails_at_its_first_failure(failure: Failure,
+                                                               after: Health) -> None:
+    plan = decide.plan_failure(SourceSnapshot("ico-news"), failure, SETTINGS)
+    assert (plan.health, plan.health_changed) == (after, True)
+
+
+def _days(*offsets: int) -> tuple[date, ...]:
+    return tuple(date(2026, 11, 1) - timedelta(days=n) for n in offsets)
+
+
+@pytest.mark.parametrize(("recent", "today", "stale"), [
+    (_days(0, 7, 14, 21, 28, 35), date(2026, 11, 20), False),  # weekly, 19 days quiet: fine
+    (_days(0, 7, 14, 21, 28, 35), date(2026, 12, 1), True),  # weekly, 30 days quiet
+    (_days(0, 1, 2, 3, 4, 5), date(2026, 11, 15), False),  # daily, but under three weeks
+    (_days(0, 1, 2, 3, 4, 5), date(2026, 11, 25), True),
+    (_days(0, 30, 60, 90, 120, 150), date(2027, 1, 30), False),  # monthly: 90 days allowed
+    (_days(0, 30, 60, 90, 120, 150), date(2027, 3, 1), True),
+    (_days(0, 7, 14, 100, 107, 114), date(2026, 11, 20), False),  # a summer break is not usual
+    (_days(0, 7, 14, 100, 107, 114), date(2026, 11, 25), True),
+    (_days(0, 7, 14), date(2027, 11, 1), False),  # too little history to know what is usual
+])
+def test_a_source_is_stale_when_quiet_for_far_longer_than_its_history_says(
+    recent: tuple[date, ...], today: date, stale: bool
+) -> None:
+    snapshot = SourceSnapshot("opc-news", baseline_at=T0, today=today, recent_days=recent,
+                              ever_succeeded=True)
+    assert (decide.stale_message(snapshot) is not None) == stale
+    plan = _poll(snapshot, [_item(1)], [_item(1)])
+    assert isinstance(plan, PollPlan)
+    assert plan.health == (Health.STALE if stale else Health.OK)
+    assert [a.kind for a in plan.alerts] == ([AlertKind.HEALTH] if stale else [])
+
+
+def test_a_stale_source_that_publishes_again_recovers_once() -> None:
+    snapshot = SourceSnapshot("opc-news", baseline_at=T0, health=Health.STALE, today=date(
+        2026, 12, 1), recent_days=_days(0, 7, 14, 21, 28, 35), ever_succeeded=True)
+    plan = _poll(snapshot, [_item(1), _item(2)], [_item(2)])  # something new
+    assert isinstance(plan, PollPlan)
+    assert plan.health == Health.OK
+    assert [a.message for a in plan.alerts] == ["source opc-news recovered (was stale)"]
+
+
+def test_a_backfill_makes_the_baseline_only_where_there_is_none() -> None:
+    assert decide.backfill_makes_baseline(None)
+    assert not decide.backfill_makes_baseline(T0)
 
 
 # -- statements' pages --------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_a_run_with_nothing_new_leaves_the_feeds_byte_identical(world: World, re
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in _feed_files(regmon)}
-    assert set(before) == {"all.atom", "all.rss", "feeds.opml", "clearview-ai.atom",
+    assert set(before) == {"all.atom", "all.rss", "feeds.opml", "health.atom", "clearview-ai.atom",
                            "clearview-ai.rss", "oaic.atom", "oaic.rss", "ico.atom", "ico.rss",
                            "opc.atom", "opc.rss"}
 

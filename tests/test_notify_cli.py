@@ -114,8 +114,10 @@ def test_a_revoked_slack_url_is_reported_once_and_listed(
                                     "no_service. Fix the URL (REGMON_SLACK_WEBHOOK_URL)")
     assert slack.url not in paused.stderr
     assert len(hook.accepted) == 1  # the other channel is unaffected
-    quiet = regmon("once", env=_env(hook, slack))
-    assert (quiet.code, quiet.stderr) == (0, "")
+    still = regmon("once", env=_env(hook, slack))  # a human must act: said every run until then
+    assert still.code == 1
+    assert still.stderr == ("regmon: notifications to slack are paused (slack: HTTP 404 "
+                            "no_service); fix it, then run `regmon deliveries retry`\n")
 
     listing = regmon("deliveries")
     assert listing.code == 0
@@ -143,7 +145,8 @@ def test_notify_test_says_plainly_what_happened(regmon: Regmon, hooks: Site) -> 
     assert run.code == 1
     assert run.stdout.splitlines() == [
         "slack: ok: Slack accepted it",
-        "webhook: FAILED: the webhook URL was revoked or mistyped (webhook: HTTP 404 no_service)",
+        "webhook: FAILED: the webhook URL was revoked or mistyped (webhook: HTTP 404 no_service)"
+        " (signed with REGMON_WEBHOOK_SECRET)",
     ]
     assert "regmon test message" in slack.messages()[0]["text"]
     none = regmon("notify-test")

@@ -135,7 +135,52 @@ def describe(item: StoredItem) -> str:
         lines.append(f"“{snippet}”")
     for regulator, title, url in item.related:
         lines.append(f"Also published by the {regulator}: {title} <{url}>")
+    lines.append(f"regmon #{item.id} (regmon show {item.id})")
     return "\n\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One source's health, as the health feed shows it to feed readers (which never see
+    errors otherwise)."""
+
+    source_id: str
+    name: str
+    health: str
+    since: datetime | None
+    last_success: datetime | None
+    last_error: str | None
+
+
+def render_health(sources: Sequence[SourceHealth], base_url: str) -> bytes:
+    """health.atom: one entry per source, updated when its health changes."""
+    from feedgen.feed import FeedGenerator
+
+    url = urljoin(base_url, "health.atom")
+    gen = FeedGenerator()
+    gen.id(url)
+    gen.title("regmon: source health")
+    gen.subtitle("Whether each regulator's page is being read, one entry per source")
+    gen.author({"name": "regmon"})
+    gen.link(href=url, rel="self")
+    gen.generator("regmon", version=__version__, uri=PROJECT_URL)
+    gen.updated(max((s.since or EPOCH for s in sources), default=EPOCH))
+    for source in sources:
+        entry = gen.add_entry(order="append")
+        entry.id(f"{url}#{source.source_id}")
+        entry.title(xml_safe(f"{source.source_id}: {source.health}"))
+        entry.link(href=urljoin(base_url, "healthz"))
+        entry.updated(source.since or EPOCH)
+        lines = [f"{source.name or source.source_id} is {source.health}"
+                 + (f" since {source.since:%Y-%m-%d %H:%M} UTC." if source.since else "."),
+                 "Last read successfully: " + (f"{source.last_success:%Y-%m-%d %H:%M} UTC."
+                                               if source.last_success else "never.")]
+        if source.last_error and source.health != "ok":
+            lines.append(f"Last error: {source.last_error}")
+        entry.summary(xml_safe("".join(f"<p>{html.escape(line)}</p>" for line in lines)),
+                      type="html")
+    result: bytes = gen.atom_str(pretty=True)
+    return result
 
 
 def describe_html(item: StoredItem) -> str:
@@ -173,15 +218,20 @@ def up_to_date(directory: Path, stems: Sequence[str], fingerprint: str) -> bool:
     state, the feed settings and regmon's version): then there is nothing to render, and a
     steady poll does not pay for feedgen."""
     marker = directory / ".built-from"
-    return marker.is_file() and marker.read_text() == fingerprint and all(
-        (directory / f"{stem}{suffix}").is_file() for stem in stems for suffix in (".atom", ".rss"))
+    return marker.is_file() and marker.read_text() == fingerprint and \
+        (directory / "health.atom").is_file() and all(
+            (directory / f"{stem}{suffix}").is_file() for stem in stems
+            for suffix in (".atom", ".rss"))
 
 
 def publish(specs: Sequence[FeedSpec], directory: Path, base_url: str,
-            fingerprint: str = "") -> list[Path]:
-    """Write every feed's Atom and RSS file under `directory`; returns the files rewritten."""
+            fingerprint: str = "", health: Sequence[SourceHealth] = ()) -> list[Path]:
+    """Write every feed's Atom and RSS file, the health feed and the OPML list under
+    `directory`; returns the files rewritten."""
     marker = directory / ".built-from"
     written = []
+    if write_if_changed(directory / "health.atom", render_health(health, base_url)):
+        written.append(directory / "health.atom")
     for spec in specs:
         atom, rss = render(spec, base_url)
         for suffix, data in ((".atom", atom), (".rss", rss)):

@@ -99,6 +99,11 @@ class Notifier:
         """The subscriber channels configured: each new match gets one outbox row per channel."""
         return tuple(name for name, c in self._configured.items() if c.subscriber)
 
+    def paused(self) -> dict[str, str]:
+        """The configured channels a human must unpause, with why."""
+        found = {name: self.store.channel_pause(name) for name in self._configured}
+        return {name: reason for name, reason in found.items() if reason}
+
     def alert(self, message: str, kind: AlertKind = AlertKind.HEALTH) -> None:
         """Tell the operator (the log, and the operator channel when configured); never a
         subscriber's channel or feed. `kind` lets `regmon once` say each thing once."""

@@ -143,4 +143,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX items_by_stated_day ON items (COALESCE(published, substr(first_seen_at, 1, 10)));
     """,
+    # 10: when each host was last asked (pacing and Crawl-delay hold across processes), and
+    # since when a source has had its health (the health feed and `status`)
+    """
+    ALTER TABLE hosts ADD COLUMN last_request_at TEXT;
+    ALTER TABLE sources ADD COLUMN health_since TEXT;
+    """,
 )

@@ -7,13 +7,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from monitor.decide import FailurePlan, NewItem, PollPlan, SourceSnapshot
 from monitor.model import Health, HostState, Validators
 from monitor.store.base import Database, moment, stamp
 from monitor.store.items import insert_item
 from monitor.store.outbox import enqueue
+
+RECENT_DAYS = 20  # stated days of a source's newest statements the staleness rule reads
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,14 @@ class SourceState:
     total_pages: int | None = None
     polls: int = 0
     errors: int = 0
+    health_since: datetime | None = None
+    recent_days: tuple[date, ...] = ()  # stated days of its newest statements, newest first
 
-    def snapshot(self) -> SourceSnapshot:
-        """What the rules need to judge the next poll."""
+    def snapshot(self, today: date) -> SourceSnapshot:
+        """What the rules need to judge the next poll, on `today`."""
         return SourceSnapshot(self.id, self.baseline_at, self.health, self.failures,
-                              self.usual_count, self.total_pages)
+                              self.usual_count, self.total_pages,
+                              self.last_success_at is not None, today, self.recent_days)
 
 
 @dataclass(frozen=True)
@@ -59,19 +64,28 @@ class SourceStore(Database):
             return HostState()
         row = rows[0]
         return HostState(moment(row["not_before"]), row["failures"], row["reason"],
-                         row["robots_txt"], moment(row["robots_fetched"]))
+                         row["robots_txt"], moment(row["robots_fetched"]),
+                         moment(row["last_request_at"]))
 
     def save_host(self, host: str, state: HostState) -> None:
         """Remember the state of `host`."""
         with self._write() as db:
             db.execute(
-                "INSERT INTO hosts (host, not_before, failures, reason, robots_txt, robots_fetched)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET"
+                "INSERT INTO hosts (host, not_before, failures, reason, robots_txt, robots_fetched,"
+                " last_request_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (host) DO UPDATE SET"
                 " not_before = excluded.not_before, failures = excluded.failures,"
                 " reason = excluded.reason, robots_txt = excluded.robots_txt,"
-                " robots_fetched = excluded.robots_fetched",
+                " robots_fetched = excluded.robots_fetched,"
+                " last_request_at = excluded.last_request_at",
                 (host, stamp(state.not_before), state.failures, state.reason, state.robots_txt,
-                 stamp(state.robots_fetched)))
+                 stamp(state.robots_fetched), stamp(state.last_request_at)))
+
+    def note_request(self, host: str, when: datetime) -> None:
+        """Remember when `host` was last asked, for the next process's pacing."""
+        with self._write() as db:
+            db.execute("INSERT INTO hosts (host, last_request_at) VALUES (?, ?) ON CONFLICT"
+                       " (host) DO UPDATE SET last_request_at = excluded.last_request_at",
+                       (host, stamp(when)))
 
     # -- sources ------------------------------------------------------------------------------
 
@@ -79,13 +93,17 @@ class SourceStore(Database):
         """What is known of a source (an empty state for one never polled)."""
         rows = self._read("SELECT * FROM sources WHERE id = ?", (source_id,))
         known = self._read("SELECT COUNT(*) FROM items WHERE source_id = ?", (source_id,))[0][0]
+        recent = tuple(date.fromisoformat(r[0]) for r in self._read(
+            "SELECT published FROM items WHERE source_id = ? AND published IS NOT NULL"
+            " ORDER BY published DESC LIMIT ?", (source_id, RECENT_DAYS)))
         if not rows:
-            return SourceState(source_id, items_known=known)
+            return SourceState(source_id, items_known=known, recent_days=recent)
         row = rows[0]
         return SourceState(
             row["id"], moment(row["baseline_at"]), Health(row["health"]), row["failures"],
             moment(row["last_poll_at"]), moment(row["last_success_at"]), row["last_error"],
-            row["usual_count"], known, row["total_pages"], row["polls"], row["errors"])
+            row["usual_count"], known, row["total_pages"], row["polls"], row["errors"],
+            moment(row["health_since"]), recent)
 
     def page_validators(self, key: str) -> Validators | None:
         """The validators saved with a listing page's last parsed response."""
@@ -108,16 +126,17 @@ class SourceStore(Database):
                     (key, value.etag, value.last_modified, value.body_hash, now))
             db.execute(
                 "INSERT INTO sources (id, baseline_at, health, failures, polls, last_poll_at,"
-                " last_success_at, last_error, usual_count, total_pages)"
-                " VALUES (?, ?, ?, 0, 1, ?, ?, NULL, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " last_success_at, last_error, usual_count, total_pages, health_since)"
+                " VALUES (?, ?, ?, 0, 1, ?, ?, NULL, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                 " baseline_at = COALESCE(excluded.baseline_at, sources.baseline_at),"
                 " health = excluded.health, failures = 0, polls = sources.polls + 1,"
                 " last_poll_at = excluded.last_poll_at,"
                 " last_success_at = excluded.last_success_at, last_error = NULL,"
                 " usual_count = excluded.usual_count,"
-                " total_pages = COALESCE(excluded.total_pages, sources.total_pages)",
+                " total_pages = COALESCE(excluded.total_pages, sources.total_pages),"
+                " health_since = COALESCE(excluded.health_since, sources.health_since)",
                 (plan.source_id, now if plan.baseline else None, plan.health, now, now,
-                 plan.usual_count, plan.total_pages))
+                 plan.usual_count, plan.total_pages, now if plan.health_changed else None))
 
     def apply_failure(self, plan: FailurePlan) -> None:
         """Commit a failed poll: the failures in a row, the error and the health judged."""
@@ -125,11 +144,23 @@ class SourceStore(Database):
         with self._write() as db:
             db.execute(
                 "INSERT INTO sources (id, health, failures, polls, errors, last_poll_at,"
-                " last_error) VALUES (?, ?, ?, 1, 1, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-                " health = excluded.health, failures = excluded.failures,"
+                " last_error, health_since) VALUES (?, ?, ?, 1, 1, ?, ?, ?) ON CONFLICT (id)"
+                " DO UPDATE SET health = excluded.health, failures = excluded.failures,"
                 " polls = sources.polls + 1, errors = sources.errors + 1,"
-                " last_poll_at = excluded.last_poll_at, last_error = excluded.last_error",
-                (plan.source_id, plan.health, plan.failures, now, plan.error))
+                " last_poll_at = excluded.last_poll_at, last_error = excluded.last_error,"
+                " health_since = COALESCE(excluded.health_since, sources.health_since)",
+                (plan.source_id, plan.health, plan.failures, now, plan.error,
+                 now if plan.health_changed else None))
+
+    def apply_baseline(self, source_id: str) -> None:
+        """Make a source's baseline now (a backfill recorded its history), if it has none."""
+        now = self._now()
+        with self._write() as db:
+            db.execute("INSERT INTO sources (id, baseline_at, last_success_at) VALUES (?, ?, ?)"
+                       " ON CONFLICT (id) DO UPDATE SET baseline_at ="
+                       " COALESCE(sources.baseline_at, excluded.baseline_at), last_success_at ="
+                       " COALESCE(sources.last_success_at, excluded.last_success_at)",
+                       (source_id, now, now))
 
     # -- backfill -----------------------------------------------------------------------------
 

@@ -83,6 +83,11 @@ class ViewStore(Database):
                     "SELECT i.*, EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) AS matched"
                     " FROM items i ORDER BY i.id")]
 
+    def statement_id(self, key: str) -> int | None:
+        """The number of the statement whose identity is `key`, or None."""
+        rows = self._read("SELECT id FROM items WHERE key = ?", (key,))
+        return int(rows[0][0]) if rows else None
+
     def matched_items(self, limit: int, *, topic_only: bool = False, company: str | None = None,
                       regulator: str | None = None) -> list[StoredItem]:
         """The newest statements that matched (or, with topic_only, that are about facial

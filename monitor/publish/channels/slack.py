@@ -40,7 +40,7 @@ class Slack:
         """The Block Kit message for a batch."""
         first = batch.deliveries[0]
         if batch.kind == "digest":
-            body = slack_digest(batch.deliveries, context.settings.feeds_base_url)
+            body = slack_digest(batch.deliveries, context.settings.base_url)
         elif batch.kind == "event":
             body = slack_event([statement(d) for d in batch.deliveries])
         elif context.event_announced(first):

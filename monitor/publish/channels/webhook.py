@@ -35,7 +35,7 @@ class Webhook:
         """The signed JSON payload of one statement."""
         delivery = batch.deliveries[0]
         payload = json.dumps(webhook_payload(delivery, statement(delivery),
-                                             context.settings.feeds_base_url,
+                                             context.settings.base_url,
                                              context.now)).encode()
         return Post(payload, sign(delivery.event_id, int(context.now.timestamp()), payload,
                                   context.secrets.webhook_secret))
