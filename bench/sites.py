@@ -92,7 +92,7 @@ class BenchWorld:
         self.counter = 0
         for n in range(count):
             shape = SHAPES[n % 3]
-            statements = [self._statement(date(2026, 10, 1) - timedelta(days=k))
+            statements = [self._statement(date.today() - timedelta(days=k + 1))
                           for k in range(items)]
             self.sites.append(VirtualSite(shape, f"/{shape}{n}", statements))
         for virtual in self.sites:
@@ -104,7 +104,7 @@ class BenchWorld:
 
     def add_one_each(self) -> None:
         for virtual in self.sites:
-            virtual.statements.insert(0, self._statement(date(2026, 11, 27)))
+            virtual.statements.insert(0, self._statement(date.today()))
             self._publish(virtual)
 
     def _publish(self, v: VirtualSite) -> None:

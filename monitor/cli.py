@@ -441,19 +441,21 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Fill in each source's history from its archive; nothing found is notified."""
-    from monitor.pipeline import Monitor
+    from monitor.pipeline import BackfillProgress, Monitor
 
     config = load_config(config_path(args))
     _unknown_sources(config, args.source)
     directory = state_dir(args)
     terminal = sys.stderr.isatty()
+    kept = {"pages": 0, "statements": 0}
 
-    def progress(source_id: str, pages: int, recorded: int) -> None:
-        line = f"{source_id}: {pages} page(s) read, {recorded} statement(s) recorded"
-        if terminal:
-            print(f"\r{line}", end="", file=sys.stderr, flush=True)
-        else:
-            print(line, file=sys.stderr, flush=True)
+    def progress(where: BackfillProgress) -> None:
+        kept["pages"] = max(kept["pages"], where.pages)
+        kept["statements"] = max(kept["statements"], where.recorded)
+        if terminal:  # one updating line; elsewhere (a log) a line per archive page
+            print(f"\r\x1b[K{one_line(where.describe())}", end="", file=sys.stderr, flush=True)
+        elif not where.pages_read and not where.pages_due:
+            print(one_line(where.describe()), file=sys.stderr, flush=True)
 
     status = EXIT_OK
     with StateLock(directory):
@@ -462,18 +464,25 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             for source in config.sources:
                 if args.source and source.id not in args.source:
                     continue
+                kept.update(pages=0, statements=0)
                 report = monitor.backfill(source, since=args.since, max_pages=args.max_pages,
                                           progress=progress)
                 if terminal:
                     print(file=sys.stderr)
                 if report.error:
                     status = EXIT_FAILED
-                    print(f"regmon: {source.id}: backfill stopped at {one_line(report.error)}; run it "
-                          "again to resume", file=sys.stderr)
+                    print(f"regmon: {source.id}: backfill stopped at {one_line(report.error)}; "
+                          "run it again to resume", file=sys.stderr)
                 else:
                     print(f"{source.id}: {report.pages} page(s), {report.recorded} statement(s) "
                           f"recorded; {report.describe()}")
             monitor.publish_feeds()
+        except KeyboardInterrupt:
+            print(f"\nregmon: backfill interrupted; everything read so far is kept "
+                  f"({kept['pages']} archive page(s), {kept['statements']} statement(s) of the "
+                  "last source); run `regmon backfill` again to resume where it stopped",
+                  file=sys.stderr)
+            return 130
         finally:
             monitor.close()
     return status

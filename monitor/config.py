@@ -60,12 +60,14 @@ class Settings(_Strict):
         (), description="Host names the feed server answers to besides IP addresses, "
         "localhost and feeds_base_url's host (a reverse proxy's public name)")
     feed_size: int = Field(100, ge=1, description="entries per feed")
-    topic_feed: bool = False
+    topic_feed: bool = Field(
+        False, description="also write topic.atom: statements about facial recognition that "
+        "name no watched company")
     digest_threshold: int = Field(5, ge=1, description="more new statements: one Slack digest")
     storm_min: int = Field(5, ge=1, description="new items in one poll before a storm is suspected")
     storm_share: float = Field(
         0.5, gt=0, le=1, description="share of a listing new at once that holds notifications")
-    robots_txt: bool = True
+    robots_txt: bool = Field(True, description="read and obey each host's robots.txt")
     allow_unsigned_webhook: bool = Field(
         False, description="send the generic webhook without REGMON_WEBHOOK_SECRET")
     startup_spread_seconds: float = Field(

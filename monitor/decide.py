@@ -251,7 +251,8 @@ def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str
             f"source {snapshot.source_id}: {len(unseen)} of {len(listing.items)} items look new "
             "at once (did the site change its URLs?). Their notifications are held: review them "
             "with `regmon deliveries` and send them with `regmon deliveries retry`")))
-    stale = stale_message(snapshot) if not unseen else None
+    listed_days = tuple(i.published for i in listing.items if i.published)
+    stale = stale_message(snapshot, listed_days) if baseline or not unseen else None
     health = Health.STALE if stale else Health.OK
     if stale and snapshot.health != Health.STALE:
         alerts.append(Alert(AlertKind.HEALTH, f"source {snapshot.source_id} is now stale: {stale}"))
@@ -296,11 +297,12 @@ STALE_MIN_DAYS = 21  # and never less than three weeks,
 STALE_HISTORY = 5  # judged only with this many dated statements to learn "usual" from
 
 
-def stale_message(snapshot: SourceSnapshot) -> str | None:
+def stale_message(snapshot: SourceSnapshot, listed_days: Sequence[date] = ()) -> str | None:
     """Why a source that answers normally looks frozen (a listing that stopped moving, a
-    newsroom that moved elsewhere), or None. "Usual" is the source's own history: the longest
-    gap between its newest statements, ignoring the single longest (a summer break)."""
-    days = sorted(set(snapshot.recent_days), reverse=True)
+    newsroom that moved elsewhere), or None. "Usual" is the source's own history (its stored
+    statements and the listing just read): the longest gap between its newest statements,
+    ignoring the single longest (a summer break)."""
+    days = sorted({*snapshot.recent_days, *listed_days}, reverse=True)[:20]
     if snapshot.today is None or len(days) < STALE_HISTORY:
         return None
     gaps = sorted((a - b).days for a, b in pairwise(days))
@@ -447,9 +449,14 @@ def backfill_makes_baseline(baseline_at: datetime | None) -> bool:
     return baseline_at is None
 
 
-def archive_ends(items: Sequence[ListedItem], page: int, total_pages: int | None) -> bool:
-    """Whether archive page `page` (0-based) is the last: empty, or the last the site counts."""
-    return not items or (total_pages is not None and page + 1 >= total_pages)
+def archive_ends(items: Sequence[ListedItem], page: int, total_pages: int | None,
+                 previous: Iterable[str] = ()) -> bool:
+    """Whether archive page `page` (0-based) is the last: empty, the last the site counts, or
+    the same statements as the page before (a site that ignores the page parameter would
+    otherwise be walked for ever)."""
+    keys = {i.key for i in items}
+    return not items or (total_pages is not None and page + 1 >= total_pages) or \
+        keys <= set(previous)
 
 
 def wholly_older(items: Sequence[ListedItem], since: date | None) -> bool:

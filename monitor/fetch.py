@@ -276,6 +276,10 @@ class Fetcher:
         if delay > 0:
             self.memory.note_request(host, self.clock.now())
 
+    def pace_seconds(self, url: str) -> float:
+        """The pause between two requests to `url`'s host (for estimates of time left)."""
+        return max(self.settings.min_delay_seconds, self._crawl_delay(_host_key(url)))
+
     def _crawl_delay(self, host: str) -> float:
         rules = self._robots.get(host)
         if rules is None:

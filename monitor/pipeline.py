@@ -112,6 +112,35 @@ class BackfillReport:
 
 
 @dataclass(frozen=True)
+class BackfillProgress:
+    """Where a backfill of one source stands, for a person watching it."""
+
+    source_id: str
+    pages: int  # archive pages read
+    total_pages: int | None  # as the site counts them, when it does
+    recorded: int  # statements new to the store
+    pages_read: int = 0  # statements' own pages read so far
+    pages_due: int = 0  # statements' own pages still to read
+    seconds_left: float | None = None  # at the politeness delays, when it can be told
+
+    def describe(self) -> str:
+        """"ico-news: 3 of 8 archive pages, 50 statements; 12 of 110 pages read; about 11 min
+        left"."""
+        pages = f"{self.pages} of {self.total_pages}" if self.total_pages else str(self.pages)
+        line = f"{self.source_id}: {pages} archive page(s), {self.recorded} statement(s) recorded"
+        if self.pages_due or self.pages_read:
+            line += f"; {self.pages_read} of {self.pages_read + self.pages_due} statement pages read"
+        if self.seconds_left:
+            minutes = self.seconds_left / 60
+            line += (f"; about {minutes:.0f} min left" if minutes >= 1
+                     else f"; about {self.seconds_left:.0f} s left")
+        return line
+
+
+Progress = Callable[[BackfillProgress], None]
+
+
+@dataclass(frozen=True)
 class RunReport:
     """One run over the sources: each source's poll, and what delivery did."""
 
@@ -256,14 +285,18 @@ class Monitor:
         return ArticleText(response.final_url, text, found_by, response.validators,
                            response.requests, response.bytes_received)
 
-    def _read_bodies(self, source: Source, limit: int | None = None) -> tuple[int, int]:
+    def _read_bodies(self, source: Source, limit: int | None = None,
+                     on_read: Callable[[int, int], None] | None = None) -> tuple[int, int]:
         """Read the pages of statements not read yet (a few per poll); returns requests made
-        and bytes received."""
+        and bytes received. `on_read(done, due)` hears of each page read."""
         if not source.fetch_articles:
             return 0, 0
         requests = received = 0
-        for pending in self.store.pending_bodies(
-                source.id, limit or self.config.settings.max_articles_per_poll):
+        due = self.store.pending_bodies(source.id,
+                                        limit or self.config.settings.max_articles_per_poll)
+        for done, pending in enumerate(due):
+            if on_read:
+                on_read(done, len(due) - done)
             if self.stopping.is_set():
                 break  # the rest are read by the next poll
             try:
@@ -360,7 +393,7 @@ class Monitor:
 
     def backfill(self, source: Source, *, since: date | None = None,
                  max_pages: int | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> BackfillReport:
+                 progress: Progress | None = None) -> BackfillReport:
         """Walk a source's archive page by page (a feed's fallback listing for a feed), politely
         and silently: everything found is history, never announced. Each page is committed
         with the position reached, so an interrupted backfill resumes where it stopped. Stops
@@ -390,19 +423,26 @@ class Monitor:
             stops += outcome.stops
             if BackfillStop.EARLY in outcome.stops:
                 break
-        self._read_bodies(source, limit=1_000_000)
+        pace = self.fetcher.pace_seconds(source.url)
+
+        def on_read(done: int, due: int) -> None:
+            if progress:
+                progress(BackfillProgress(source.id, read, None, recorded, done, due,
+                                          due * pace or None))
+        self._read_bodies(source, limit=1_000_000, on_read=on_read)
         if decide.backfill_makes_baseline(self.store.source_state(source.id).baseline_at):
             self.store.apply_baseline(source.id)
         return BackfillReport(source.id, read, recorded, tuple(stops), since, len(walks) > 1)
 
     def _walk(self, source: Source, archive: Listable, walk: str, since: date | None,
-              max_pages: int | None, progress: Callable[[str, int, int], None] | None,
+              max_pages: int | None, progress: Progress | None,
               read: int, recorded: int) -> BackfillReport:
         """One walk through an archive, from where the last one named `walk` stopped."""
         position = self.store.backfill_position(walk)
         if position.finished:
             return BackfillReport(source.id, read, recorded, (BackfillStop.FINISHED_BEFORE,))
         page, walked = position.next_page, 0
+        previous: set[str] = set()
         while True:
             if (max_pages is not None and walked >= max_pages) or self.stopping.is_set():
                 return BackfillReport(source.id, read, recorded, (BackfillStop.EARLY,))
@@ -411,7 +451,9 @@ class Monitor:
             except (FetchError, ExtractError) as error:
                 return BackfillReport(source.id, read, recorded, error=f"page {page + 1}: {error}")
             items = [replace(i, source_id=source.id) for i in found.items] if found else []
-            end = decide.archive_ends(items, page, found.total_pages if found else None)
+            end = decide.archive_ends(items, page, found.total_pages if found else None,
+                                      previous)
+            previous = {i.key for i in items}
             walked += 1
             read += 1
             if decide.wholly_older(items, since) and not end:
@@ -427,7 +469,10 @@ class Monitor:
             self._link_events(i.item.key for i in new if i.result.matches)
             page += 1
             if progress:
-                progress(source.id, read, recorded)
+                total = found.total_pages if found else None
+                left = (total - page) * self.fetcher.pace_seconds(archive.url) \
+                    if total and total > page else None
+                progress(BackfillProgress(source.id, read, total, recorded, seconds_left=left))
             if end:
                 return BackfillReport(source.id, read, recorded, (BackfillStop.END,))
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from monitor.clock import FakeClock, SystemClock
 from monitor.config import load_config
@@ -15,7 +16,7 @@ from monitor.model import OutboxState
 from monitor.pipeline import Monitor
 from monitor.publish.secrets import Secrets
 from monitor.store import DeliveryRow, Store
-from tests.sites import Statement, World
+from tests.sites import Reply, Seen, Statement, World, oaic_listing, opc_listing
 
 CLEARVIEW_OAIC = Statement(
     "statement-on-clearview-ai", "Statement on Clearview AI", date(2024, 8, 21),
@@ -146,3 +147,33 @@ def stored(state_dir: Path) -> Iterator[Store]:
 def outbox(store: Store) -> list[DeliveryRow]:
     """Every outbox row, whatever its state, oldest first."""
     return store.deliveries(tuple(OutboxState))
+
+
+def archive(prefix: str, count: int, start: date) -> list[Statement]:
+    """`count` statements three days apart back from `start`."""
+    return [Statement(f"{prefix}-{n}", (f"Clearview AI: {prefix} statement {n}" if n % 9 == 0
+                                        else f"Routine {prefix} statement {n}"),
+                      start - timedelta(days=3 * n), "A statement.", "Body text.")
+            for n in range(count)]
+
+
+def paged_world(world: World) -> None:
+    """Archives of 45, 80, 30 and 25 statements, every ninth naming Clearview AI, served in
+    pages as each site pages them."""
+    world.oaic_items = archive("oaic", 45, date(2026, 11, 20))
+    world.ico_news = archive("ico", 80, date(2026, 11, 21))
+    world.ico_enforcement = archive("enf", 30, date(2026, 11, 19))
+    world.opc_items = archive("opc", 25, date(2026, 11, 18))
+    world.publish()
+
+    def oaic(seen: Seen) -> Reply:
+        start = int(parse_qs(urlsplit(seen.path).query).get("start_rank", ["1"])[0])
+        page = world.oaic_items[start - 1:start + 9]
+        return Reply(200, oaic_listing(page, world.oaic.base, start_rank=start).encode())
+
+    def opc(seen: Seen) -> Reply:
+        number = int(parse_qs(urlsplit(seen.path).query).get("Page", ["1"])[0])
+        return Reply(200, opc_listing(world.opc_items[(number - 1) * 10:number * 10]).encode())
+
+    world.oaic.routes[World.OAIC_LISTING] = oaic
+    world.opc.routes[World.OPC_LISTING] = opc

@@ -12,36 +12,9 @@ import feedparser
 from monitor.model import BodyState
 from monitor.store import DeliveryRow, StatementRow
 from tests.conftest import Regmon
-from tests.helpers import outbox, stored
+from tests.helpers import outbox, paged_world, stored
 from tests.receivers import SLACK_PATH, Receiver
-from tests.sites import Reply, Seen, Site, Statement, World, oaic_listing, opc_listing
-
-
-def _archive(prefix: str, count: int, start: date) -> list[Statement]:
-    return [Statement(f"{prefix}-{n}", (f"Clearview AI: {prefix} statement {n}" if n % 9 == 0
-                                        else f"Routine {prefix} statement {n}"),
-                      start - timedelta(days=3 * n), "A statement.", "Body text.")
-            for n in range(count)]
-
-
-def _paged_world(world: World) -> None:
-    world.oaic_items = _archive("oaic", 45, date(2026, 11, 20))
-    world.ico_news = _archive("ico", 80, date(2026, 11, 21))
-    world.ico_enforcement = _archive("enf", 30, date(2026, 11, 19))
-    world.opc_items = _archive("opc", 25, date(2026, 11, 18))
-    world.publish()
-
-    def oaic(seen: Seen) -> Reply:
-        start = int(parse_qs(urlsplit(seen.path).query).get("start_rank", ["1"])[0])
-        page = world.oaic_items[start - 1:start + 9]
-        return Reply(200, oaic_listing(page, world.oaic.base, start_rank=start).encode())
-
-    def opc(seen: Seen) -> Reply:
-        number = int(parse_qs(urlsplit(seen.path).query).get("Page", ["1"])[0])
-        return Reply(200, opc_listing(world.opc_items[(number - 1) * 10:number * 10]).encode())
-
-    world.oaic.routes[World.OAIC_LISTING] = oaic
-    world.opc.routes[World.OPC_LISTING] = opc
+from tests.sites import Site, World
 
 
 def _statements(regmon: Regmon) -> list[StatementRow]:
@@ -59,7 +32,7 @@ def test_backfill_fills_the_store_and_notifies_nobody(world: World, regmon: Regm
     slack = Receiver(hooks, SLACK_PATH)
     env = {"REGMON_SLACK_WEBHOOK_URL": slack.url}
     try:
-        _paged_world(world)
+        paged_world(world)
         world.write_config(regmon.config_dir)
         run = regmon("backfill", env=env)
         assert (run.code, run.stderr.count("regmon:")) == (0, 0)
@@ -88,7 +61,7 @@ def test_backfill_fills_the_store_and_notifies_nobody(world: World, regmon: Regm
 
 
 def test_backfill_resumes_where_it_stopped(world: World, regmon: Regmon) -> None:
-    _paged_world(world)
+    paged_world(world)
     world.write_config(regmon.config_dir)
 
     def ranks() -> list[int]:
@@ -107,12 +80,12 @@ def test_backfill_resumes_where_it_stopped(world: World, regmon: Regmon) -> None
     again = regmon("backfill", "--source", "oaic-media")
     assert "read to its end before" in again.stdout and ranks() == [1, 11, 21, 31, 41, 51]
     progress = first.stderr.splitlines()
-    assert progress == ["oaic-media: 1 page(s) read, 10 statement(s) recorded",
-                        "oaic-media: 2 page(s) read, 20 statement(s) recorded"]
+    assert progress == ["oaic-media: 1 archive page(s), 10 statement(s) recorded",
+                        "oaic-media: 2 archive page(s), 20 statement(s) recorded"]
 
 
 def test_backfill_stops_at_the_date_given(world: World, regmon: Regmon) -> None:
-    _paged_world(world)
+    paged_world(world)
     world.write_config(regmon.config_dir)
     since = date(2026, 11, 21) - timedelta(days=3 * 30)  # the 31st ICO statement's day
 

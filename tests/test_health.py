@@ -10,7 +10,7 @@ import subprocess
 import sys
 import zlib
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import feedparser
 
@@ -75,8 +75,10 @@ def test_a_bot_challenge_marks_the_source_blocked_once(world: World, regmon: Reg
 def test_a_listing_far_smaller_than_usual_is_degraded_and_announces_nothing(
     world: World, regmon: Regmon
 ) -> None:
-    many = [Statement(f"item-{n}", f"Routine statement number {n}", date(2026, 10, n + 1),
-                      "Nothing to see.", "Routine business.") for n in range(10)]
+    # Published daily up to today (a daily source quiet for weeks would be stale instead).
+    many = [Statement(f"item-{n}", f"Routine statement number {n}",
+                      date.today() - timedelta(days=n), "Nothing to see.", "Routine business.")
+            for n in range(10)]
     world.oaic_items = many
     world.publish()
     world.write_config(regmon.config_dir)
