@@ -159,7 +159,9 @@ def _parser() -> argparse.ArgumentParser:
 
     match = commands.add_parser("match", parents=[common],
                                 help="run the watchlist over a text or saved HTML page")
-    match.add_argument("file", help="a text or HTML file, or - for standard input")
+    match.add_argument("file", help="a text, HTML or PDF file, or - for standard input")
+    match.add_argument("--source", metavar="ID", help="read saved HTML with this source's "
+                       "article_body and article_strip selectors, as a poll would")
     match.add_argument("--json", action="store_true", help="print one JSON object")
     match.add_argument("--watchlist", type=Path, default=None,
                        help="a watchlist file (default: the one sources.toml names)")
@@ -509,14 +511,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         store.close()
     rows = []
     for item in reversed(items):  # oldest first: a history reads forwards
-        stated = item.published.date() if item.published else None
+        stated = item.stated
         if args.since and (stated or item.first_seen.date()) < args.since:
             continue
         rows.append({
             "id": item.id, "url": one_line(item.url), "title": one_line(item.title),
             "regulator": item.regulator, "source": item.source_id,
             "published": stated.isoformat() if stated else None,
-            "timezone": str(item.published.tzinfo) if item.published else None,
+            "timezone": item.timezone if item.stated else None,
             "first_seen": item.first_seen.isoformat(), "updated": item.updated.isoformat(),
             "companies": list(item.companies), "snippets": [one_line(s) for s in item.snippets]})
     if not rows and company:
@@ -570,7 +572,7 @@ def cmd_show(args: argparse.Namespace) -> int:
               "`regmon export` show it, or its URL)", file=sys.stderr)
         return EXIT_FAILED
     item = found.item
-    stated = (f"{item.published:%Y-%m-%d} ({found.timezone})" if item.published
+    stated = (f"{item.stated:%Y-%m-%d} ({found.timezone})" if item.stated
               else "not stated")
     lines = [
         f"#{item.id}  {item.title}",
@@ -603,6 +605,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             digest = version.content_hash
             lines.append(f"    {version.seen_at:%Y-%m-%d %H:%M:%S} UTC  {version.title}"
                          + (f"  (sha256:{digest[:16]}…)" if digest else ""))
+    for attachment in found.attachments:
+        lines.append(f"  attached:       {attachment.url}   ({attachment.state}, "
+                     f"{attachment.pages} page(s), sha256:{(attachment.content_hash or '-')[:16]}, "
+                     f"ETag {attachment.validators.etag or '-'})")
     if found.tags:
         lines.append(f"  tags:           {', '.join(found.tags)}")
     if item.summary:
@@ -739,18 +745,34 @@ def _when_what(item: ListedItem) -> str:
 def cmd_match(args: argparse.Namespace) -> int:
     """Explain what the watchlist finds in a file: matches, near misses and why."""
     from monitor.extract import extract_article, page_title
+    from monitor.extract.pdf import PdfState, is_pdf, pdf_text
     from monitor.match import CompiledWatchlist
 
-    watchlist = (load_watchlist(args.watchlist) if args.watchlist
-                 else load_config(config_path(args)).watchlist)
+    config = load_config(config_path(args)) if args.source or not args.watchlist else None
+    watchlist = load_watchlist(args.watchlist) if args.watchlist or config is None \
+        else config.watchlist
+    body_selectors: tuple[str, ...] = ()
+    strip_selectors: tuple[str, ...] = ()
+    if args.source and config is not None:
+        _unknown_sources(config, [args.source])
+        source = config.source(args.source)
+        body_selectors, strip_selectors = source.article_body, source.article_strip
     raw = sys.stdin.buffer.read() if args.file == "-" else _read_file(args.file)
-    title = ""
-    if raw.lstrip()[:1] == b"<":
+    title, attached = "", ""
+    if is_pdf(raw):
+        document = pdf_text(raw)
+        if document.state != PdfState.OK:
+            print(f"regmon: {args.file} is a PDF with {document.state}: nothing to match",
+                  file=sys.stderr)
+        text, attached = "", document.text
+    elif b"\0" in raw[:4096]:
+        raise UsageError(f"{args.file} is a binary file, not text, HTML or PDF")
+    elif raw.lstrip()[:1] == b"<":
         title = page_title(raw)
-        text, _ = extract_article(raw)
+        text, _ = extract_article(raw, "", body_selectors, strip_selectors)
     else:
         text = raw.decode("utf-8", "replace")
-    result = CompiledWatchlist(watchlist).match(title, "", text)
+    result = CompiledWatchlist(watchlist).match(title, "", text, attached)
     if args.json:
         print(json.dumps({
             "companies": list(result.companies),

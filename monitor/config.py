@@ -138,6 +138,9 @@ class _SourceBase(_Strict):
     fetch_articles: bool = True
     article_body: tuple[str, ...] = ()
     article_strip: tuple[str, ...] = ()
+    article_date: str | None = None
+    attachments: tuple[str, ...] = ()
+    fetch_attachments: bool = True
     headers: dict[str, str] = {}
     min_items: int = Field(1, ge=0, description="fewer items than this on a page is a health alarm")
     enabled: bool = True
@@ -159,7 +162,12 @@ class _SourceBase(_Strict):
     def _regex(cls, value: str | None) -> str | None:
         return _check_regex(value)
 
-    @field_validator("article_body", "article_strip")
+    @field_validator("article_date")
+    @classmethod
+    def _date_selector(cls, value: str | None) -> str | None:
+        return _check_selector(value)
+
+    @field_validator("article_body", "article_strip", "attachments")
     @classmethod
     def _selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for selector in value:
@@ -249,6 +257,8 @@ class ContextRules(_Strict):
 
     window_words: int = Field(25, ge=1, le=200)
     near: tuple[str, ...] = ()  # any of these near an ambiguous alias lets it count
+    weak: tuple[str, ...] = ()  # generic words (camera, photos): they count near an ambiguous
+    # alias only in a statement that mentions facial recognition or biometrics somewhere
     topic: tuple[str, ...] = ()  # these anywhere make the statement about facial recognition
 
 

@@ -21,6 +21,7 @@ from monitor.model import (
     NEW_STATEMENT,
     AlertKind,
     Announcement,
+    Attachment,
     BodyState,
     FetchErrorKind,
     Health,
@@ -82,6 +83,7 @@ class PendingBody:
     """A statement whose page is still to be read."""
 
     id: int
+    key: str
     url: str
     title: str
     summary: str
@@ -153,6 +155,15 @@ class EditSeen:
 
 
 @dataclass(frozen=True)
+class Move:
+    """A known statement listed under a new URL (its site moved it): the link is updated and
+    the new URL kept as an alias of its identity, never a second statement."""
+
+    known: KnownItem
+    item: ListedItem
+
+
+@dataclass(frozen=True)
 class PollPlan:
     """Everything one successful poll commits, in one transaction."""
 
@@ -166,6 +177,7 @@ class PollPlan:
     health: Health = Health.OK
     alerts: tuple[Alert, ...] = ()
     health_changed: bool = False
+    moves: tuple[Move, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,6 +205,8 @@ class BodyPlan:
     content_hash: str
     result: MatchResult
     outbox: tuple[OutboxRow, ...] = ()
+    stated: date | None = None  # the day the page states, for a listing that gave none
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,7 +249,8 @@ class Failure:
 
 def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str, KnownItem],
               match: Callable[[str, str], MatchResult], channels: Sequence[str],
-              settings: Settings) -> PollPlan | FailurePlan:
+              settings: Settings,
+              same_story: Mapping[str, KnownItem] | None = None) -> PollPlan | FailurePlan:
     """Judge one read listing against what is known: a failure when the page is far smaller
     than usual (half a redesign: nothing from it is trusted), else the plan of what to record,
     what to announce (held for a human in a storm), and the source's new usual size."""
@@ -243,7 +258,10 @@ def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str
     if shrunk is not None:
         return plan_failure(snapshot, Failure(shrunk, degraded=True), settings)
     baseline = snapshot.baseline_at is None
-    unseen = [i for i in listing.items if i.key not in known]
+    moves = tuple(Move(story, i) for i in listing.items if i.key not in known
+                  for story in [(same_story or {}).get(i.key)] if story is not None)
+    moved = {m.item.key for m in moves}
+    unseen = [i for i in listing.items if i.key not in known and i.key not in moved]
     storm = is_storm(len(unseen), len(listing.items), baseline, settings)
     alerts: list[Alert] = []
     if storm:
@@ -270,7 +288,7 @@ def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str
                   if i.key in known and is_edited(i, known[i.key]))
     return PollPlan(snapshot.source_id, baseline, tuple(new), edits, listing.validators,
                     next_usual_count(snapshot.usual_count, listing), listing.total_pages,
-                    health, tuple(alerts), health != snapshot.health)
+                    health, tuple(alerts), health != snapshot.health, moves)
 
 
 def plan_failure(snapshot: SourceSnapshot, failure: Failure, settings: Settings) -> FailurePlan:
@@ -338,6 +356,14 @@ def next_usual_count(usual: float | None, listing: ListingRead) -> float | None:
     return float(count) if usual is None else 0.8 * usual + 0.2 * count
 
 
+def story_key(title: str, published: date | None) -> tuple[str, date] | None:
+    """What makes two listings of one source the same statement when its URL changed: the
+    same headline (spacing and case aside) stated on the same day. None without a day."""
+    if published is None:
+        return None
+    return " ".join(title.split()).casefold(), published
+
+
 def usable_page_count(count: int | None) -> int | None:
     """A remembered page count, when it can be one (a count of 0 or less, remembered by an
     older regmon from a site's mistake, would silence the source forever)."""
@@ -355,12 +381,15 @@ def is_edited(item: ListedItem, known: KnownItem) -> bool:
 
 def plan_body(pending: PendingBody, text: str, found_by: str, final_url: str,
               validators: Validators, content_hash: str, result: MatchResult,
-              channels: Sequence[str]) -> BodyPlan:
-    """A page read for the first time. A new statement that matches only now, on its body,
-    is announced now (one that matched on its title was announced already)."""
+              channels: Sequence[str], stated: date | None = None,
+              attachments: Sequence[Attachment] = ()) -> BodyPlan:
+    """A page read for the first time. A new statement that matches only now, on its body or
+    a PDF it links, is announced now (one that matched on its title was announced already).
+    A day the page states fills in a listing that gave none."""
     announce = pending.is_new and not pending.matched and bool(result.matches)
     rows = tuple(OutboxRow(c, OutboxState.PENDING) for c in channels) if announce else ()
-    return BodyPlan(pending.id, text, found_by, final_url, validators, content_hash, result, rows)
+    return BodyPlan(pending.id, text, found_by, final_url, validators, content_hash, result, rows,
+                    stated, tuple(attachments))
 
 
 def page_deferred(kind: FetchErrorKind, status: int | None) -> bool:

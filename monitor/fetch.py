@@ -491,8 +491,8 @@ def _host_key(url: str) -> str:
 
 
 def _host_in(url: str, source: Source) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in {h.lower() for h in source.hosts}
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    return host in {h.lower().removeprefix("www.") for h in source.hosts}
 
 
 def _is_challenge(status: int, headers: httpx.Headers, body: bytes) -> bool:

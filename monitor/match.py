@@ -46,6 +46,7 @@ _CLEAN_MAP: dict[str, str] = {**{c: " " for c in _SPACES}, **{c: "" for c in _IN
 _ODD_CHARS = tuple(sorted((c for c in _CLEAN_MAP if not c.isascii()),
                           key=lambda c: "\u2019\u00a0\u201c\u201d\u2013\u2014\u2018".find(c) % 99))
 _FIELD_SEP = "\x1e"  # ASCII "record separator": keeps ASCII text ASCII (fast paths)
+FIELDS = ("title", "summary", "body", "attached PDF")  # where a name was found, in words
 _NOTHING = MatchResult()
 _ASCII_ODD_CHARS = tuple(c for c in _CLEAN_MAP if c.isascii())
 # A letter, "- ", a letter: a word hyphenated across a line break. The pattern starts with the
@@ -110,6 +111,7 @@ class _Role(Enum):
     EXCLUDE = 3
     NEAR = 4
     TOPIC = 5
+    WEAK = 6  # a generic word: context only in a statement about facial recognition
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class CompiledWatchlist:
         near: dict[str, list[_Entry]] = {}
         for word in watchlist.context.near:
             _add(near, word, _Entry(_Role.NEAR, -1, word.rstrip("*"), word.endswith("*")))
+        for word in watchlist.context.weak:
+            _add(near, word, _Entry(_Role.WEAK, -1, word.rstrip("*"), word.endswith("*")))
         for word in watchlist.context.topic:
             entry = _Entry(_Role.TOPIC, -1, word.rstrip("*"), word.endswith("*"))
             _add(near, word, entry)
@@ -159,16 +163,21 @@ class CompiledWatchlist:
             for a in c.case_sensitive
         }
 
-    def match(self, title: str, summary: str = "", body: str = "") -> MatchResult:
-        """Judge one statement: its title, summary and body text (plain text, any mess)."""
-        # One normalisation pass over the three fields joined by a control character,
-        # which no name can span and which marks where each field starts and ends.
-        parts = [t.replace(_FIELD_SEP, " ") if _FIELD_SEP in t else t for t in (title, summary, body)]
-        clean = clean_text(f"{parts[0]} {_FIELD_SEP} {parts[1]} {_FIELD_SEP} {parts[2]}")
-        first = clean.index(_FIELD_SEP)
-        second = clean.index(_FIELD_SEP, first + 1)
-        bounds = [("title", 0, first), ("summary", first + 1, second),
-                  ("body", second + 1, len(clean))]
+    def match(self, title: str, summary: str = "", body: str = "",
+              attachments: str = "") -> MatchResult:
+        """Judge one statement: its title, summary, page text and the text of the PDFs its
+        page links (plain text, any mess)."""
+        # One normalisation pass over the fields joined by a control character, which no
+        # name can span and which marks where each field starts and ends.
+        texts = (title, summary, body, attachments)
+        parts = [t.replace(_FIELD_SEP, " ") if _FIELD_SEP in t else t for t in texts]
+        clean = clean_text(f" {_FIELD_SEP} ".join(parts))
+        bounds, start = [], 0
+        for name in FIELDS:
+            end = clean.find(_FIELD_SEP, start)
+            end = len(clean) if end < 0 else end
+            bounds.append((name, start, end))
+            start = end + 1
         folded = fold_text(clean)
         hits = _scan(self._names, folded)
         if not hits:
@@ -222,6 +231,16 @@ class CompiledWatchlist:
                                       "which the statement also names"))
                 continue
             context = self._context_near(hit, folded, company)
+            weak = self._context_near(hit, folded, company, (_Role.WEAK,)) \
+                if context is None and company.context == "near" else None
+            about = bool(topic_terms) or "biometric" in folded
+            if context is None and weak is not None and not about:
+                rejected.append((hit, f"'{written}' on its own can mean other things; only the "
+                                      f"generic word '{clean[weak.start:weak.end]}' stands near "
+                                      "it, and the statement never mentions facial recognition "
+                                      "or biometrics (more often a place or another firm)"))
+                continue
+            context = context or weak
             if context is None:
                 kind = ("facial-recognition" if company.requires_topic or
                         company.context == "topic" else "facial-recognition or biometric")
@@ -230,10 +249,14 @@ class CompiledWatchlist:
                                       f"{company.window_words or self.window} words of it"))
                 continue
             distance = _words_between(folded, hit, context)
+            word = clean[context.start:context.end]
+            evidence = (f"the word '{word}' (about faces or biometrics) is {distance} "
+                        f"word{'s' if distance != 1 else ''} away" if context is not weak else
+                        f"the generic word '{word}' is {distance} word"
+                        f"{'s' if distance != 1 else ''} away and the statement is about "
+                        "facial recognition or biometrics")
             accepted.append((hit, "" if company.requires_topic else
-                             f"'{written}' on its own can mean other things, but the word "
-                             f"'{clean[context.start:context.end]}' is {distance} "
-                             f"word{'s' if distance != 1 else ''} away"))
+                             f"'{written}' on its own can mean other things, but {evidence}"))
 
         final: list[tuple[_Hit, str]] = []
         for hit, rule in accepted:
@@ -259,9 +282,12 @@ class CompiledWatchlist:
             for h, reason in _first_few(rejected) if h.entry.company not in matched]
         return MatchResult(tuple(matches), tuple(rejections), topic_terms)
 
-    def _context_near(self, hit: _Hit, folded: str, company: Company) -> _Hit | None:
-        """The nearest context word within the window around `hit` (not inside it)."""
-        wanted = (_Role.TOPIC,) if company.context == "topic" else (_Role.NEAR, _Role.TOPIC)
+    def _context_near(self, hit: _Hit, folded: str, company: Company,
+                      roles: tuple[_Role, ...] | None = None) -> _Hit | None:
+        """The nearest context word (of `roles`, by default those the company accepts)
+        within the window around `hit` (not inside it)."""
+        wanted = roles or ((_Role.TOPIC,) if company.context == "topic"
+                           else (_Role.NEAR, _Role.TOPIC))
         window = company.window_words or self.window
         lo = max(0, _word_offset(folded, hit.start, -window))
         hi = _word_offset(folded, hit.end, window)

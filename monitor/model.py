@@ -8,7 +8,7 @@ States are enums whose values are what the database stores.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -139,9 +139,22 @@ class ListedItem:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A document a statement's page links (a PDF decision), as read: evidence and text."""
+
+    url: str
+    state: str  # "ok", "no text layer (a scan?)", "unreadable", or why it was not read
+    text: str = ""
+    content_hash: str | None = None
+    validators: Validators = field(default_factory=Validators)
+    pages: int = 0
+
+
+@dataclass(frozen=True)
 class ArticleText:
-    """The text of a statement's own page, which rule found it, and the validators of the
-    response it came from (so the next re-read can be conditional)."""
+    """The text of a statement's own page, which rule found it, the validators of the
+    response it came from (so the next re-read can be conditional), the day the page states
+    (when the source says where), and the documents it links."""
 
     final_url: str
     text: str
@@ -149,6 +162,13 @@ class ArticleText:
     validators: Validators
     requests: int = 1
     bytes_received: int = 0
+    stated: date | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def attachment_text(self) -> str:
+        """The text of every attachment read, for the matcher."""
+        return "\n\n".join(a.text for a in self.attachments if a.text)
 
 
 @dataclass(frozen=True)
@@ -203,7 +223,7 @@ class StoredItem:
     regulator: str
     title: str
     summary: str
-    published: datetime | None  # start of the stated day in the source's zone
+    published: datetime | None  # the instant feeds give: 11:00 UTC on the stated day
     first_seen: datetime
     updated: datetime
     is_new: bool  # first seen after the source's baseline poll
@@ -212,6 +232,8 @@ class StoredItem:
     topic: bool = False
     event: int | None = None  # the joint event it belongs to (the id of its first statement)
     related: tuple[tuple[str, str, str], ...] = ()  # (regulator, title, url) of the others
+    stated: date | None = None  # the publication day the regulator states
+    timezone: str = "UTC"  # the zone of the regulator's stated days
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ No rule lives here: what is new, announced, held or unhealthy is decided in moni
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -36,12 +37,16 @@ from monitor.errors import (
     StateLost,
     StoreError,
 )
-from monitor.extract import extract_article, extract_listing
+from monitor.extract import canonical_url, extract_article, extract_listing
+from monitor.extract.article import article_date, attachment_links
+from monitor.extract.common import LinkRules
+from monitor.extract.pdf import is_pdf, pdf_text
 from monitor.fetch import MAX_PAUSE, Fetcher
 from monitor.match import CompiledWatchlist
 from monitor.model import (
     AlertKind,
     ArticleText,
+    Attachment,
     BackfillStop,
     FetchErrorKind,
     Health,
@@ -57,6 +62,7 @@ from monitor.store import BackfillPosition, Store
 from monitor.text import one_line
 
 log = logging.getLogger(__name__)
+MAX_ATTACHMENTS = 3  # documents read per statement page
 Listable = Source | HtmlSource | JsonSource  # a source, or a feed's fallback listing
 
 
@@ -224,8 +230,10 @@ class Monitor:
         except (ExtractError, FallbackFailed) as error:
             return self._failed(snapshot, Failure(str(error)))
         known = self.store.known_items(i.key for i in listing.items)
+        moved = self.store.same_stories(source.id, (i for i in listing.items
+                                                    if i.key not in known))
         plan = decide.plan_poll(snapshot, listing.read(), known, self.matcher.match,
-                                self.notifier.channels, self.config.settings)
+                                self.notifier.channels, self.config.settings, moved)
         if isinstance(plan, FailurePlan):
             return self._failed_plan(plan)
         self.store.apply_poll(plan, source.regulator, source.timezone)
@@ -280,10 +288,45 @@ class Monitor:
         response = self.fetcher.fetch(url, source, validators=validators)
         if response.not_modified:
             return None
+        if is_pdf(response.body, response.content_type):  # the statement is itself a PDF
+            document = pdf_text(response.body)
+            return ArticleText(response.final_url, document.text, f"PDF ({document.state})",
+                               response.validators, response.requests, response.bytes_received)
         text, found_by = extract_article(response.body, response.content_type,
                                          source.article_body, source.article_strip)
+        stated = article_date(response.body, response.content_type, source.article_date,
+                              source.date_format) if source.article_date else None
+        attachments = self._attachments(source, response.final_url, response.body,
+                                        response.content_type) if source.fetch_attachments else ()
         return ArticleText(response.final_url, text, found_by, response.validators,
-                           response.requests, response.bytes_received)
+                           response.requests + sum(1 for a in attachments if a.pages or
+                                                   a.content_hash),
+                           response.bytes_received, stated, attachments)
+
+    def _attachments(self, source: Source, page_url: str, body: bytes,
+                     content_type: str) -> tuple[Attachment, ...]:
+        """The PDFs a statement's page links on its own site (a penalty notice, a
+        determination), read politely, within the size cap, at most MAX_ATTACHMENTS."""
+        rules, found = LinkRules(source), []
+        for href in attachment_links(body, content_type, source.attachments):
+            link = rules.link(page_url, href, [])
+            if link is None:
+                continue
+            url = link[0]
+            try:
+                response = self.fetcher.fetch(url, source)
+            except FetchError as error:
+                found.append(Attachment(url, f"not read: {error.message}"))
+                continue
+            if not is_pdf(response.body, response.content_type):
+                continue  # a page, not a document: the statement's own text covers it
+            document = pdf_text(response.body)
+            found.append(Attachment(url, str(document.state), document.text,
+                                    hashlib.sha256(response.body).hexdigest(),
+                                    response.validators, document.pages))
+            if len(found) >= MAX_ATTACHMENTS:
+                break
+        return tuple(found)
 
     def _read_bodies(self, source: Source, limit: int | None = None,
                      on_read: Callable[[int, int], None] | None = None) -> tuple[int, int]:
@@ -315,11 +358,29 @@ class Monitor:
                 continue
             requests += article.requests
             received += article.bytes_received
-            result = self.matcher.match(pending.title, pending.summary, article.text)
+            if self._merged(source, pending, article):
+                continue
+            result = self.matcher.match(pending.title, pending.summary, article.text,
+                                        article.attachment_text)
             self.store.apply_body(decide.plan_body(
                 pending, article.text, article.found_by, article.final_url, article.validators,
-                decide.text_hash(article.text), result, self.notifier.channels))
+                decide.text_hash(article.text), result, self.notifier.channels,
+                article.stated, article.attachments))
         return requests, received
+
+    def _merged(self, source: Source, pending: PendingBody, article: ArticleText) -> bool:
+        """A new statement whose page redirected to a known statement's page is that
+        statement: merged into it, never a second entry or a second notification."""
+        final = canonical_url(article.final_url, dict(source.host_aliases))
+        if final == pending.key:
+            return False
+        known = self.store.known_items([final]).get(final)
+        if known is None or known.id == pending.id:
+            return False
+        self.store.apply_merge(pending.id, known.id, pending.key)
+        log.info("source %s: %s redirects to the known statement %s: one statement",
+                 source.id, pending.url, known.key)
+        return True
 
     def _body_failed(self, source: Source, pending: PendingBody, error: Exception,
                      hopeless: bool) -> None:
@@ -368,7 +429,8 @@ class Monitor:
     def _apply_edit(self, source: Source, item_id: int, companies: Sequence[str], title: str,
                     summary: str, article: ArticleText | None, what: str) -> None:
         text = article.text if article is not None else self.store.body_of(item_id)
-        result = self.matcher.match(title, summary, text or "")
+        result = self.matcher.match(title, summary, text or "",
+                                    article.attachment_text if article is not None else "")
         plan = decide.plan_edit(
             item_id, companies, title, summary, article.text if article else None,
             article.validators if article else None,

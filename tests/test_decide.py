@@ -163,6 +163,29 @@ def test_what_counts_as_an_edit(listed: tuple[str, str], known: tuple[str, str],
     assert isinstance(plan, PollPlan) and len(plan.edits) == int(edited)
 
 
+def test_a_statement_listed_under_a_new_url_is_a_move_not_news() -> None:
+    old, new = _item(1, "Statement on Clearview AI", day=date(2024, 8, 21)), \
+        _item(2, "Statement on  Clearview AI", day=date(2024, 8, 21))
+    known = KnownItem(5, old.key, old.title, "")
+    plan = decide.plan_poll(BASELINED, _listing([new]), {}, _match, ("slack",), SETTINGS,
+                            {new.key: known})
+    assert isinstance(plan, PollPlan)
+    assert (plan.new, [(m.known.id, m.item.key) for m in plan.moves]) == ((), [(5, new.key)])
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    (("Statement on Clearview AI", date(2024, 8, 21)), ("statement on  clearview ai",
+                                                         date(2024, 8, 21)), True),
+    (("Statement on Clearview AI", date(2024, 8, 21)), ("Statement on Clearview AI",
+                                                         date(2024, 8, 22)), False),
+    (("Statement on Clearview AI", None), ("Statement on Clearview AI", None), False),
+])
+def test_what_makes_two_listings_one_story(a: tuple[str, date | None], b: tuple[str, date | None],
+                                           same: bool) -> None:
+    first, second = decide.story_key(*a), decide.story_key(*b)
+    assert (first is not None and first == second) == same
+
+
 # -- a failed poll ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("health", "failures", "failure", "after", "alerted"), [
@@ -249,7 +272,8 @@ def test_a_backfill_makes_the_baseline_only_where_there_is_none() -> None:
 def test_a_page_read_announces_a_statement_that_matches_only_on_its_body(
     is_new: bool, matched: bool, result: MatchResult, announced: bool
 ) -> None:
-    pending = PendingBody(7, "https://oaic.example/s/7", "T", "S", 0, is_new, matched)
+    pending = PendingBody(7, "https://oaic.example/s/7", "https://oaic.example/s/7", "T", "S", 0,
+                          is_new, matched)
     plan = decide.plan_body(pending, "text", "main", pending.url, Validators(), "hash", result,
                             ("slack", "webhook"))
     assert len(plan.outbox) == (2 if announced else 0)
@@ -263,7 +287,7 @@ def test_a_page_read_announces_a_statement_that_matches_only_on_its_body(
 ])
 def test_a_page_that_cannot_be_read_is_retried_then_given_up(attempts: int, forbidden: bool,
                                                              state: BodyState) -> None:
-    pending = PendingBody(7, "u", "T", "S", attempts, True, False)
+    pending = PendingBody(7, "k", "u", "T", "S", attempts, True, False)
     plan = decide.plan_body_failure(pending, hopeless=forbidden)
     assert (plan.attempts, plan.state) == (attempts + 1, state)
 

@@ -79,13 +79,13 @@ def test_first_poll_records_history_silently_then_announces_exactly_the_new_matc
     bunnings = entries[2]
     assert bunnings["id"] == f"https://127.0.0.1:{world.oaic.server.server_port}/news/" \
         "media-centre/bunnings-breached-australians-privacy"
-    assert bunnings["published"] == "2026-11-19T00:00:00+11:00"  # the day, in Sydney
+    assert bunnings["published"] == "2026-11-19T11:00:00+00:00"  # the stated day, everywhere
     assert {t["term"] for t in bunnings["tags"]} == {"OAIC", "Bunnings"}
 
     opc = entries[0]
     assert opc["link"] == f"{world.opc.base}/en/opc-news/news-and-announcements/2026/" \
         "nr-c_261126_9b1c/"
-    assert opc["published"] == "2026-11-26T00:00:00-05:00"  # two-digit year read as 2026
+    assert opc["published"] == "2026-11-26T11:00:00+00:00"  # two-digit year read as 2026
 
     rss = feedparser.parse(str(regmon.feeds / "all.rss"))
     assert not rss.bozo

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitor.extract.common import MAX_BODY, MAX_TITLE, collapse, decode_html, node_text
+from monitor.extract.common import (
+    MAX_BODY,
+    MAX_TITLE,
+    decode_html,
+    inline_text,
+    node_text,
+    parse_stated_date,
+)
 from monitor.text import bounded
 
 ALWAYS_STRIP = ("script", "style", "noscript", "template", "svg", "iframe", "form",
@@ -55,11 +64,37 @@ def _largest_block(tree: LexborHTMLParser) -> LexborNode | None:
     return best if best_size >= MIN_TEXT else None
 
 
+ATTACHMENT_LINKS = (("further-reading", "x-href"), ("a[type='application/pdf']", "href"),
+                    ("a[href$='.pdf']", "href"), ("a[href$='.PDF']", "href"))
+
+
+def attachment_links(body: bytes, content_type: str = "",
+                     selectors: tuple[str, ...] = ()) -> list[str]:
+    """The hrefs of a statement page's attachments (the ICO's <further-Reading x-href>, links
+    to PDFs, and elements the source's `attachments` selectors name), in page order, once."""
+    tree = LexborHTMLParser(decode_html(body, content_type))
+    found: list[str] = []
+    for selector, attribute in (*ATTACHMENT_LINKS, *((s, "href") for s in selectors)):
+        for node in tree.css(selector):
+            href = node.attributes.get(attribute) or node.attributes.get("x-href")
+            if href and href not in found:
+                found.append(href)
+    return found
+
+
+def article_date(body: bytes, content_type: str, selector: str,
+                 fmt: str | None = None) -> date | None:
+    """The publication day a statement's page states where `selector` points (the ICO's facts
+    panel, for listings that give only a month)."""
+    node = LexborHTMLParser(decode_html(body, content_type)).css_first(selector)
+    return parse_stated_date(inline_text(node), fmt) if node is not None else None
+
+
 def page_title(body: bytes, content_type: str = "") -> str:
     """A page's headline: its first <h1> inside <main>, else its <title>."""
     tree = LexborHTMLParser(decode_html(body, content_type))
     for selector in ("main h1", "h1", "title"):
         node = tree.css_first(selector)
-        if node is not None and collapse(node.text()):
-            return bounded(collapse(node.text()), MAX_TITLE)
+        if node is not None and inline_text(node):
+            return bounded(inline_text(node), MAX_TITLE)
     return ""

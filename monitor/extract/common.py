@@ -28,15 +28,16 @@ _MONTHS = {m: i for i, m in enumerate(
 def canonical_url(url: str, host_aliases: dict[str, str] | None = None) -> str:
     """The identity of a statement: one string for every way its URL is written.
 
-    Scheme and host case, host aliases (cy.ico.org.uk is ico.org.uk), default ports, a
-    trailing slash, tracking parameters, parameter order and the fragment do not matter."""
+    Scheme and host case, a leading "www." (sites link both ways), host aliases
+    (cy.ico.org.uk is ico.org.uk), default ports, a trailing slash, tracking parameters,
+    parameter order and the fragment do not matter."""
     return _canonical(urlsplit(url.strip()), host_aliases or {})
 
 
 def _canonical(parts: SplitResult, host_aliases: dict[str, str]) -> str:
     host, _, port = parts.netloc.rpartition("@")[2].lower().partition(":")
     host = host.rstrip(".")
-    host = host_aliases.get(host, host)
+    host = host_aliases.get(host, host).removeprefix("www.")  # www.x and x are one site
     netloc = f"{host}:{port}" if port and port not in ("80", "443") else host
     path = parts.path or "/"
     if "//" in path:
@@ -95,12 +96,16 @@ class LinkRules:
     def link(self, page_url: str, href: str, warnings: list[str]) -> tuple[str, str] | None:
         """(absolute URL, canonical key) of an href the source accepts; None (with a warning
         for a link that is malformed or leads to another site) for one it does not."""
+        if href.strip().startswith("#"):
+            return None  # a placeholder card or an anchor on this page, never a statement
         url = resolve_link(page_url, href)
         if url is None:
             warnings.append(f"skipped a malformed link: {printable(href)[:200]!r}")
             return None
         key = self.accept(url, warnings)
-        return (url, key) if key is not None else None
+        if key is None or key == _canonical(urlsplit(page_url), self.aliases):
+            return None  # the listing linking to itself
+        return url, key
 
     def accept(self, url: str, warnings: list[str]) -> str | None:
         """The canonical key of an accepted link; None (and a warning when the link leads to
@@ -147,22 +152,43 @@ def listed_item(source_id: str, url: str, key: str, title: str, summary: str,
                       tuple(bounded(t, 200) for t in tags if t)[:MAX_TAGS])
 
 
+HIDDEN = (".wb-inv", ".sr-only", ".visually-hidden", ".visuallyhidden", ".hidden", "[hidden]",
+          "[aria-hidden=true]", "script", "style", "template", "noscript")
+
+
 def node_text(node: LexborNode) -> str:
-    """Readable text of an element: block elements become line breaks, inline ones do not
-    split words ("Clear<b>view</b>" stays "Clearview")."""
+    """Readable text of an element, as a person reads the page: block elements separate
+    words (a line each), inline elements never split a word nor add a space before
+    punctuation ("Clear<b>view</b>" stays "Clearview", "X.<abbr>AI</abbr>" stays "X.AI"),
+    and what a reader never sees is left out: visually hidden text (".wb-inv", ".sr-only")
+    and footnote markers ("PimEyes<sup><a href="#fn1">1</a></sup>" is "PimEyes"). The one
+    text function for titles, summaries, feeds and statements' pages."""
+    for selector in HIDDEN:
+        for hidden in node.css(selector):
+            hidden.decompose()
+    for sup in node.css("sup"):
+        if any((a.attributes.get("href") or "").startswith("#") or
+               "fn-lnk" in (a.attributes.get("class") or "") for a in sup.css("a")):
+            sup.decompose()  # a footnote reference, never part of the sentence
     for block in node.css(_BLOCK_TAGS):
+        block.insert_before("\n")
         block.insert_after("\n")
     lines = (collapse(line) for line in node.text(separator="").split("\n"))
     return "\n".join(line for line in lines if line)
 
 
+def inline_text(node: LexborNode | None) -> str:
+    """An element's readable text on one line (a headline, a summary)."""
+    return collapse(node_text(node)) if node is not None else ""
+
+
 def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (a feed's CDATA title with <abbr> in it, say)."""
+    """Plain text of an HTML fragment (a feed's CDATA title with <abbr> in it, say), read
+    as node_text reads a page, on one line."""
     if "<" not in fragment and "&" not in fragment:
         return collapse(fragment)
     tree = LexborHTMLParser(f"<div>{fragment}</div>")
-    node = tree.css_first("div")
-    return collapse(node.text(separator=" ") if node else fragment)
+    return inline_text(tree.css_first("div")) or collapse(fragment)
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)

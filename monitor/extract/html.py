@@ -13,6 +13,7 @@ from monitor.extract.common import (
     collapse,
     date_from_url,
     decode_html,
+    inline_text,
     listed_item,
     parse_stated_date,
 )
@@ -30,7 +31,7 @@ def extract(source: HtmlSource, body: bytes, page_url: str, content_type: str = 
     for node in tree.css(source.item):
         title_node = node.css_first(source.title)
         link_node = title_node if same_node else node.css_first(source.link or source.title)
-        title = title_node.text(separator=" ") if title_node else ""
+        title = inline_text(title_node)
         href = (link_node.attributes.get(source.link_attr) or "") if link_node else ""
         if not href:
             warnings.append(f"an item has no link ({source.link or source.title!r} matched nothing)")
@@ -45,7 +46,7 @@ def extract(source: HtmlSource, body: bytes, page_url: str, content_type: str = 
             warnings.append(f"an item has no title: {url}")
         items.append(listed_item(
             source.id, url, key, title, _text(node, source.summary), _date(node, source, url),
-            (collapse(t.text(separator=" ")) for t in node.css(source.tags)) if source.tags else ()))
+            (inline_text(t) for t in node.css(source.tags)) if source.tags else ()))
     return ListingPage(tuple(items), tuple(warnings))
 
 
@@ -62,8 +63,7 @@ def _unwrap(url: str, param: str) -> str | None:
 def _text(node: LexborNode, selector: str | None) -> str:
     if not selector:
         return ""
-    found = node.css_first(selector)
-    return collapse(found.text(separator=" ")) if found else ""
+    return inline_text(node.css_first(selector))
 
 
 def _date(node: LexborNode, source: HtmlSource, url: str) -> date | None:

@@ -1,8 +1,9 @@
 """Atom and RSS feeds of matched statements: a projection of the store, rebuilt at will.
 
-Entries have stable ids (the statement's canonical URL), `published` (the stated day, in the
-regulator's time zone) kept apart from `updated`, categories for the regulator and each
-company, and the summary plus the matched snippets as plain text. Output is deterministic:
+Entries have stable ids (the statement's canonical URL), `published` (the stated day at 11:00
+UTC, which readers from the Americas to Australia all see as that day; the entry's text states
+the day too) kept apart from `updated`, categories for the regulator and each company, and the
+summary plus the matched snippets as escaped HTML. Output is deterministic:
 nothing changed means byte-identical files, which are then not rewritten at all.
 """
 
@@ -125,7 +126,7 @@ def _entry(gen: Any, item: StoredItem) -> None:
 
 def describe(item: StoredItem) -> str:
     """The plain-text body of an entry: who published it, the summary, and why it matched."""
-    stated = item.published.strftime("%-d %B %Y") if item.published else "date not stated"
+    stated = f"{item.stated.day} {item.stated:%B %Y}" if item.stated else "date not stated"
     lines = [f"{item.regulator}, {stated}."]
     if item.summary:
         lines.append(item.summary)

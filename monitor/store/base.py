@@ -71,13 +71,15 @@ class Database:
             except sqlite3.Error as exc:
                 raise StoreError(f"reading the state database {self.path} failed: {exc}") from None
 
-    def _read_in(self, sql: str, keys: Iterable[object]) -> list[sqlite3.Row]:
-        """`sql` with one `{marks}` placeholder, run over `keys` a chunk at a time."""
+    def _read_in(self, sql: str, keys: Iterable[object],
+                 before: Sequence[object] = ()) -> list[sqlite3.Row]:
+        """`sql` with one `{marks}` placeholder, run over `keys` a chunk at a time (after the
+        parameters `before`, which come first in the query)."""
         values = list(keys)
         rows: list[sqlite3.Row] = []
         for start in range(0, len(values), CHUNK):
             chunk = values[start:start + CHUNK]
-            rows += self._read(sql.format(marks=",".join("?" * len(chunk))), chunk)
+            rows += self._read(sql.format(marks=",".join("?" * len(chunk))), [*before, *chunk])
         return rows
 
     def _now(self) -> str:

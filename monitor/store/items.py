@@ -19,8 +19,9 @@ from monitor.decide import (
     NewItem,
     PendingBody,
     RecheckCandidate,
+    story_key,
 )
-from monitor.model import BodyState, Validators
+from monitor.model import BodyState, ListedItem, Validators
 from monitor.store.base import Database, insert_matches, rejections_json
 from monitor.store.outbox import enqueue
 
@@ -38,12 +39,44 @@ class ItemStore(Database):
     """Statements and what was read of them."""
 
     def known_items(self, keys: Iterable[str]) -> dict[str, KnownItem]:
-        """The stored statements among `keys`, as last seen, with the companies they name."""
-        rows = self._read_in("SELECT id, key, title, summary FROM items WHERE key IN ({marks})",
-                             keys)
+        """The stored statements among `keys` (by their URL, or a URL they had before), as
+        last seen, with the companies they name."""
+        wanted = list(keys)
+        rows = self._read_in("SELECT id, key AS found, key, title, summary FROM items"
+                             " WHERE key IN ({marks})", wanted)
+        rows += self._read_in("SELECT i.id, a.key AS found, i.key, i.title, i.summary FROM"
+                              " aliases a JOIN items i ON i.id = a.item_id WHERE a.key IN"
+                              " ({marks})", wanted)
         companies = self._companies(int(r["id"]) for r in rows)
-        return {r["key"]: KnownItem(int(r["id"]), r["key"], r["title"], r["summary"],
-                                    companies.get(int(r["id"]), ())) for r in rows}
+        return {r["found"]: KnownItem(int(r["id"]), r["key"], r["title"], r["summary"],
+                                      companies.get(int(r["id"]), ())) for r in rows}
+
+    def same_stories(self, source_id: str, items: Iterable[ListedItem]) -> dict[str, KnownItem]:
+        """For listed items not stored under their URL: a stored statement of the same source
+        with the same headline and stated day (the site moved it), by the item's key."""
+        wanted = {story: item.key for item in items
+                  if (story := story_key(item.title, item.published)) is not None}
+        if not wanted:
+            return {}
+        days = sorted({day.isoformat() for _, day in wanted})
+        found: dict[str, KnownItem] = {}
+        rows = self._read_in("SELECT id, key, title, summary, published FROM items WHERE"
+                             " source_id = ? AND published IN ({marks})", days, (source_id,))
+        companies = self._companies(int(r["id"]) for r in rows)
+        for row in rows:
+            story = story_key(row["title"], date.fromisoformat(row["published"]))
+            if story in wanted and row["key"] != wanted[story]:
+                found[wanted[story]] = KnownItem(int(row["id"]), row["key"], row["title"],
+                                                 row["summary"], companies.get(int(row["id"]), ()))
+        return found
+
+    def apply_merge(self, duplicate: int, into: int, key: str) -> None:
+        """A statement found twice (a new URL whose page redirected to a known statement's):
+        the duplicate goes, with its matches and unsent notifications, and its URL becomes an
+        alias of the statement it is."""
+        with self._write() as db:
+            db.execute("DELETE FROM items WHERE id = ?", (duplicate,))
+            db.execute("INSERT OR IGNORE INTO aliases (key, item_id) VALUES (?, ?)", (key, into))
 
     def _companies(self, ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
         found: dict[int, list[str]] = {}
@@ -57,11 +90,12 @@ class ItemStore(Database):
     def pending_bodies(self, source_id: str, limit: int) -> list[PendingBody]:
         """Statements of a source whose page is still to be read, oldest first."""
         rows = self._read(
-            "SELECT i.id, i.url, i.title, i.summary, i.body_attempts, i.is_new,"
+            "SELECT i.id, i.key, i.url, i.title, i.summary, i.body_attempts, i.is_new,"
             " EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) FROM items i"
             " WHERE i.source_id = ? AND i.body_state = ? ORDER BY i.id LIMIT ?",
             (source_id, BodyState.PENDING, limit))
-        return [PendingBody(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6])) for r in rows]
+        return [PendingBody(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]))
+                for r in rows]
 
     def apply_body(self, plan: BodyPlan) -> None:
         """Store a statement's page text and its matches on the full text (and, when that is
@@ -79,6 +113,14 @@ class ItemStore(Database):
                  plan.validators.etag, plan.validators.last_modified, plan.content_hash,
                  plan.item_id))
             insert_matches(db, plan.item_id, plan.result)
+            if plan.stated is not None:
+                db.execute("UPDATE items SET published = COALESCE(published, ?) WHERE id = ?",
+                           (plan.stated.isoformat(), plan.item_id))
+            db.executemany(
+                "INSERT OR REPLACE INTO attachments (item_id, url, state, text, content_hash,"
+                " etag, last_modified, pages, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(plan.item_id, a.url, a.state, a.text, a.content_hash, a.validators.etag,
+                  a.validators.last_modified, a.pages, now) for a in plan.attachments])
 
     def apply_body_failure(self, plan: BodyFailurePlan) -> None:
         """Count a failed attempt to read a statement's page, as planned."""

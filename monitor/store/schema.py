@@ -149,4 +149,32 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE hosts ADD COLUMN last_request_at TEXT;
     ALTER TABLE sources ADD COLUMN health_since TEXT;
     """,
+    # 11: "www." is no part of a statement's identity any more (sites link both ways): keys
+    # stored with it lose it, unless the bare form is stored too
+    """
+    UPDATE OR IGNORE items SET key = 'https://' || substr(key, 13) WHERE key LIKE 'https://www.%';
+    """,
+    # 12: the other URLs of a statement: where it lived before its site moved it, or a link
+    # that redirects to it. A statement is found by any of them, and never stored twice
+    """
+    CREATE TABLE aliases (
+        key TEXT PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE
+    );
+    """,
+    # 13: the documents a statement's page links (PDF decisions): evidence and their text
+    """
+    CREATE TABLE attachments (
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        state TEXT NOT NULL,
+        text TEXT NOT NULL DEFAULT '',
+        content_hash TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        pages INTEGER NOT NULL DEFAULT 0,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, url)
+    );
+    """,
 )

@@ -117,6 +117,11 @@ class SourceStore(Database):
         now = self._now()
         with self._write() as db:
             self._insert_new(db, plan.source_id, regulator, timezone, plan.new, now)
+            for move in plan.moves:
+                # The identity (and so the feed entry's id) stays; the link readers follow moves.
+                db.execute("INSERT OR IGNORE INTO aliases (key, item_id) VALUES (?, ?)",
+                           (move.item.key, move.known.id))
+                db.execute("UPDATE items SET url = ? WHERE id = ?", (move.item.url, move.known.id))
             for key, value in plan.validators.items():
                 db.execute(
                     "INSERT INTO pages (key, etag, last_modified, body_hash, checked_at)"

@@ -6,11 +6,19 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time
 
 from monitor.clock import parse_utc
-from monitor.model import Announcement, BodyState, Match, OutboxState, Rejection, StoredItem
+from monitor.model import (
+    Announcement,
+    Attachment,
+    BodyState,
+    Match,
+    OutboxState,
+    Rejection,
+    StoredItem,
+    Validators,
+)
 from monitor.store.base import Database, moment
 from monitor.store.outbox import Delivery
 
@@ -32,6 +40,7 @@ class Evidence:
     tags: tuple[str, ...]  # the listing's tags for it
     matches: tuple[Match, ...]
     rejections: tuple[Rejection, ...]
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,11 +145,16 @@ class ViewStore(Database):
         rejections = tuple(Rejection(r["company"], r["alias"], r["reason"], r.get("snippet", ""),
                                      r.get("field", ""))
                            for r in json.loads(row["rejections"] or "[]"))
+        attachments = tuple(
+            Attachment(a["url"], a["state"], a["text"], a["content_hash"],
+                       Validators(a["etag"], a["last_modified"]), a["pages"])
+            for a in self._read("SELECT * FROM attachments WHERE item_id = ? ORDER BY rowid",
+                                (item_id,)))
         return Evidence(self._with_matches(rows)[0], row["final_url"], row["body"],
                         BodyState(row["body_state"]), moment(row["body_fetched_at"]),
                         row["body_etag"], row["body_last_modified"], row["content_hash"],
                         row["timezone"], row["body_found_by"], tuple(json.loads(row["tags"])),
-                        matches, rejections)
+                        matches, rejections, attachments)
 
     def fingerprint(self) -> str:
         """Changes whenever anything a feed shows may have changed."""
@@ -175,16 +189,22 @@ class ViewStore(Database):
             out.append(StoredItem(
                 id=row["id"], key=row["key"], url=row["url"], source_id=row["source_id"],
                 regulator=row["regulator"], title=row["title"], summary=row["summary"],
-                published=_published(row["published"], row["timezone"]),
+                published=_published(row["published"]),
                 first_seen=parse_utc(row["first_seen_at"]), updated=parse_utc(row["updated_at"]),
                 is_new=bool(row["is_new"]),
                 companies=tuple(dict.fromkeys(m["company"] for m in matches)),
                 snippets=tuple(dict.fromkeys(m["snippet"] for m in matches)),
-                topic=bool(row["topic"]), event=row["event_id"], related=related))
+                topic=bool(row["topic"]), event=row["event_id"], related=related,
+                stated=date.fromisoformat(row["published"]) if row["published"] else None,
+                timezone=row["timezone"]))
         return out
 
 
-def _published(day: str | None, zone: str) -> datetime | None:
-    if not day:
-        return None
-    return datetime.combine(date.fromisoformat(day), time(0, 0), ZoneInfo(zone))
+STATED_HOUR = time(11, 0, tzinfo=UTC)  # the stated day from Honolulu to Auckland (UTC-10 to +12)
+
+
+def _published(day: str | None) -> datetime | None:
+    """The instant a feed gives for a stated day: 11:00 UTC, which readers in Los Angeles,
+    London and Sydney alike see as that day (local midnight in Sydney is the day before in
+    London and the Americas)."""
+    return datetime.combine(date.fromisoformat(day), STATED_HOUR) if day else None

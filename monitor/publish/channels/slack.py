@@ -67,7 +67,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _stated(item: StoredItem) -> str:
-    return item.published.strftime("%-d %B %Y") if item.published else "date not stated"
+    return f"{item.stated.day} {item.stated:%B %Y}" if item.stated else "date not stated"
 
 
 def slack_message(item: StoredItem, announcement: Announcement = NEW_STATEMENT) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def webhook_payload(delivery: Delivery, item: StoredItem, feeds_base_url: str,
             "statement": {
                 "id": item.key, "url": item.url, "title": item.title, "summary": item.summary,
                 "regulator": item.regulator, "source": item.source_id,
-                "published": item.published.date().isoformat() if item.published else None,
+                "published": item.stated.isoformat() if item.stated else None,
                 "first_seen": item.first_seen.isoformat(timespec="seconds"),
             },
             "companies": list(item.companies),
