@@ -307,7 +307,7 @@ class Monitor:
                      content_type: str) -> tuple[Attachment, ...]:
         """The PDFs a statement's page links on its own site (a penalty notice, a
         determination), read politely, within the size cap, at most MAX_ATTACHMENTS."""
-        rules, found = LinkRules(source), []
+        rules, found = LinkRules(source, anywhere_on_site=True), []
         for href in attachment_links(body, content_type, source.attachments):
             link = rules.link(page_url, href, [])
             if link is None:

@@ -84,13 +84,14 @@ class LinkRules:
     """Which links a source accepts (its own hosts and port, under its prefixes) and their
     identity: worked out once per page, applied to every item on it."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, anywhere_on_site: bool = False) -> None:
         own = {h.lower() for h in source.hosts if h}
         self.hosts = frozenset(own | {f"www.{h}" for h in own} |
                                {h.removeprefix("www.") for h in own})
         parts = urlsplit(source.url)
         self.ports = frozenset({None, 80, 443, parts.port})  # a link to another port is elsewhere
-        self.prefixes = source.url_prefixes
+        # Statements must be under the source's prefixes; its documents may be anywhere on it.
+        self.prefixes = () if anywhere_on_site else source.url_prefixes
         self.aliases = dict(source.host_aliases)
 
     def link(self, page_url: str, href: str, warnings: list[str]) -> tuple[str, str] | None:
@@ -103,7 +104,7 @@ class LinkRules:
             warnings.append(f"skipped a malformed link: {printable(href)[:200]!r}")
             return None
         key = self.accept(url, warnings)
-        if key is None or key == _canonical(urlsplit(page_url), self.aliases):
+        if key is None or _same_page(key, _canonical(urlsplit(page_url), self.aliases)):
             return None  # the listing linking to itself
         return url, key
 
@@ -130,6 +131,12 @@ class LinkRules:
         if self.prefixes and not any(parts.path.startswith(p) for p in self.prefixes):
             return None, "outside"
         return _canonical(parts, self.aliases), ""
+
+
+def _same_page(key: str, page: str) -> bool:
+    """Whether a link is the listing page itself: the same URL, or the same path when the
+    link has no query (the first page of a listing asked for with paging parameters)."""
+    return key == page or ("?" not in key and key == page.split("?", 1)[0])
 
 
 def collapse(text: str | None) -> str:

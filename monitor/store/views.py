@@ -94,7 +94,8 @@ class ViewStore(Database):
 
     def statement_id(self, key: str) -> int | None:
         """The number of the statement whose identity is `key`, or None."""
-        rows = self._read("SELECT id FROM items WHERE key = ?", (key,))
+        rows = self._read("SELECT id FROM items WHERE key = ? UNION ALL"
+                          " SELECT item_id FROM aliases WHERE key = ?", (key, key))
         return int(rows[0][0]) if rows else None
 
     def matched_items(self, limit: int, *, topic_only: bool = False, company: str | None = None,
