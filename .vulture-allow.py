@@ -4,6 +4,7 @@
 _.model_config  # pydantic
 _._slug  # pydantic field validators
 _._tz
+_._date_selector
 _._regex
 _._selectors
 _._interval
