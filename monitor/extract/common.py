@@ -159,8 +159,8 @@ def listed_item(source_id: str, url: str, key: str, title: str, summary: str,
                       tuple(bounded(t, 200) for t in tags if t)[:MAX_TAGS])
 
 
-HIDDEN = (".wb-inv", ".sr-only", ".visually-hidden", ".visuallyhidden", ".hidden", "[hidden]",
-          "[aria-hidden=true]", "script", "style", "template", "noscript")
+_HIDDEN = (".wb-inv, .sr-only, .visually-hidden, .visuallyhidden, .hidden, [hidden], "
+           "[aria-hidden=true], script, style, template, noscript")
 
 
 def node_text(node: LexborNode) -> str:
@@ -170,16 +170,16 @@ def node_text(node: LexborNode) -> str:
     and what a reader never sees is left out: visually hidden text (".wb-inv", ".sr-only")
     and footnote markers ("PimEyes<sup><a href="#fn1">1</a></sup>" is "PimEyes"). The one
     text function for titles, summaries, feeds and statements' pages."""
-    for selector in HIDDEN:
-        for hidden in node.css(selector):
+    if next(node.iter(), None) is not None:  # only markup can hide text or split words
+        for hidden in node.css(_HIDDEN):
             hidden.decompose()
-    for sup in node.css("sup"):
-        if any((a.attributes.get("href") or "").startswith("#") or
-               "fn-lnk" in (a.attributes.get("class") or "") for a in sup.css("a")):
-            sup.decompose()  # a footnote reference, never part of the sentence
-    for block in node.css(_BLOCK_TAGS):
-        block.insert_before("\n")
-        block.insert_after("\n")
+        for sup in node.css("sup"):
+            if any((a.attributes.get("href") or "").startswith("#") or
+                   "fn-lnk" in (a.attributes.get("class") or "") for a in sup.css("a")):
+                sup.decompose()  # a footnote reference, never part of the sentence
+        for block in node.css(_BLOCK_TAGS):
+            block.insert_before("\n")
+            block.insert_after("\n")
     lines = (collapse(line) for line in node.text(separator="").split("\n"))
     return "\n".join(line for line in lines if line)
 
