@@ -172,10 +172,12 @@ def render_health(sources: Sequence[SourceHealth], base_url: str) -> bytes:
         entry.title(xml_safe(f"{source.source_id}: {source.health}"))
         entry.link(href=urljoin(base_url, "healthz"))
         entry.updated(source.since or EPOCH)
+        # Only what changes with the health: a time of the last read would rewrite the feed
+        # (and wake every reader) at each poll.
         lines = [f"{source.name or source.source_id} is {source.health}"
                  + (f" since {source.since:%Y-%m-%d %H:%M} UTC." if source.since else "."),
-                 "Last read successfully: " + (f"{source.last_success:%Y-%m-%d %H:%M} UTC."
-                                               if source.last_success else "never.")]
+                 "It has been read successfully." if source.last_success
+                 else "It has never been read successfully."]
         if source.last_error and source.health != "ok":
             lines.append(f"Last error: {source.last_error}")
         entry.summary(xml_safe("".join(f"<p>{html.escape(line)}</p>" for line in lines)),
