@@ -93,6 +93,7 @@ class LinkRules:
         # Statements must be under the source's prefixes; its documents may be anywhere on it.
         self.prefixes = () if anywhere_on_site else source.url_prefixes
         self.aliases = dict(source.host_aliases)
+        self._page: tuple[str, str] | None = None
 
     def link(self, page_url: str, href: str, warnings: list[str]) -> tuple[str, str] | None:
         """(absolute URL, canonical key) of an href the source accepts; None (with a warning
@@ -104,9 +105,14 @@ class LinkRules:
             warnings.append(f"skipped a malformed link: {printable(href)[:200]!r}")
             return None
         key = self.accept(url, warnings)
-        if key is None or _same_page(key, _canonical(urlsplit(page_url), self.aliases)):
+        if key is None or _same_page(key, self._page_key(page_url)):
             return None  # the listing linking to itself
         return url, key
+
+    def _page_key(self, page_url: str) -> str:
+        if self._page is None or self._page[0] != page_url:  # one page's links share it
+            self._page = (page_url, _canonical(urlsplit(page_url), self.aliases))
+        return self._page[1]
 
     def accept(self, url: str, warnings: list[str]) -> str | None:
         """The canonical key of an accepted link; None (and a warning when the link leads to
