@@ -343,12 +343,10 @@ def cmd_once(args: argparse.Namespace) -> int:
     needs_human = [m for kind, m in raised if kind in (AlertKind.STORM, AlertKind.DELIVERY)]
     for message in needs_human:
         print(f"regmon: {one_line(message)}", file=sys.stderr)
-    reported = {m for m in needs_human}
     for channel, reason in paused.items():  # a human must act: said every run until then
-        line = (f"notifications to {channel} are paused ({one_line(reason)}); fix it, then run "
-                "`regmon deliveries retry`")
-        if not any(channel in m for m in reported):
-            print(f"regmon: {line}", file=sys.stderr)
+        if channel not in run.delivery.paused_now:  # (this run's pause was said above)
+            print(f"regmon: notifications to {channel} are paused ({one_line(reason)}); fix it, "
+                  "then run `regmon deliveries retry`", file=sys.stderr)
     if sys.stdout.isatty():
         print(_summary(run.sources))
     stale = [r for r in run.sources if r.stale]

@@ -52,6 +52,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     problems: list[str] = field(default_factory=list)
+    paused_now: list[str] = field(default_factory=list)  # paused by this drain, and alerted
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ class Notifier:
                 report.problems.append(problem)
                 if channel.subscriber:
                     self.alert(problem, AlertKind.DELIVERY)
+                    report.paused_now.append(channel.name)
                 else:
                     alerts.error("%s", problem)
             return
