@@ -1,6 +1,6 @@
 # Names vulture cannot see used: called by frameworks (pydantic validators, http.server and
 # prometheus-client hooks, signal handlers' signatures), not by our code.
-# Run: vulture monitor tests bench .vulture-allow.py --min-confidence 60
+# Run: vulture monitor tests bench .vulture-allow.py --min-confidence 60 --exclude "*/.venv*"
 _.model_config  # pydantic
 _._slug  # pydantic field validators
 _._tz
