@@ -29,7 +29,6 @@ from monitor.errors import (
 )
 from monitor.lock import StateLock
 from monitor.model import AlertKind, Health, ListedItem, OutboxState, SourceReport
-from monitor.publish.feed import slug as slug_of
 from monitor.publish.secrets import Secrets, install_redaction, load_secrets
 from monitor.text import one_line, printable
 
@@ -536,7 +535,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _company(args: argparse.Namespace, store: Store) -> str:
     """The canonical company `--company` names: its name, any alias or its feed's slug, in
     any case. A name nothing answers to is a usage error that lists the known ones."""
-    from monitor.publish.feed import slugs
+    from monitor.publish.feed import slug, slugs
 
     wanted = " ".join(args.company.split()).casefold()
     names: dict[str, str] = {}
@@ -547,7 +546,7 @@ def _company(args: argparse.Namespace, store: Store) -> str:
         for entry in load_config(config_path(args)).watchlist.company:
             for alias in (entry.name, *entry.aliases, *entry.needs_context):
                 names.setdefault(alias.casefold(), entry.name)
-            names.setdefault(slug_of(entry.name), entry.name)
+            names.setdefault(slug(entry.name), entry.name)
     except ConfigError:
         pass  # no configuration here: the names already stored still answer
     if wanted in names:

@@ -263,7 +263,7 @@ class Fetcher:
     def _pace(self, host: str) -> None:
         """Wait until `host` may be asked again: `min_delay_seconds` or its Crawl-delay after
         the last request, this process's or (remembered in the store) any earlier one's."""
-        delay = max(self.settings.min_delay_seconds, self._crawl_delay(host))
+        delay = self._delay(host)
         last = self._last_request.get(host)
         if last is not None:
             wait = last + delay - self.clock.monotonic()
@@ -278,14 +278,14 @@ class Fetcher:
 
     def pace_seconds(self, url: str) -> float:
         """The pause between two requests to `url`'s host (for estimates of time left)."""
-        return max(self.settings.min_delay_seconds, self._crawl_delay(_host_key(url)))
+        return self._delay(_host_key(url))
 
-    def _crawl_delay(self, host: str) -> float:
+    def _delay(self, host: str) -> float:
+        """`min_delay_seconds`, or the host's Crawl-delay (capped) when that is longer."""
         rules = self._robots.get(host)
-        if rules is None:
-            return 0.0
-        delay = rules.crawl_delay(ROBOTS_AGENT)
-        return min(float(delay), MAX_CRAWL_DELAY) if delay else 0.0
+        crawl = rules.crawl_delay(ROBOTS_AGENT) if rules is not None else None
+        return max(self.settings.min_delay_seconds,
+                   min(float(crawl), MAX_CRAWL_DELAY) if crawl else 0.0)
 
     def _respect_backoff(self, url: str, host: str) -> None:
         state = self.memory.load_host(host)

@@ -296,18 +296,20 @@ class Monitor:
                                          source.article_body, source.article_strip)
         stated = article_date(response.body, response.content_type, source.article_date,
                               source.date_format) if source.article_date else None
-        attachments = self._attachments(source, response.final_url, response.body,
-                                        response.content_type) if source.fetch_attachments else ()
+        attachments, requests, received = self._attachments(
+            source, response.final_url, response.body, response.content_type) \
+            if source.fetch_attachments else ((), 0, 0)
         return ArticleText(response.final_url, text, found_by, response.validators,
-                           response.requests + sum(1 for a in attachments if a.pages or
-                                                   a.content_hash),
-                           response.bytes_received, stated, attachments)
+                           response.requests + requests, response.bytes_received + received,
+                           stated, attachments)
 
     def _attachments(self, source: Source, page_url: str, body: bytes,
-                     content_type: str) -> tuple[Attachment, ...]:
+                     content_type: str) -> tuple[tuple[Attachment, ...], int, int]:
         """The PDFs a statement's page links on its own site (a penalty notice, a
-        determination), read politely, within the size cap, at most MAX_ATTACHMENTS."""
+        determination), read politely, within the size cap, at most MAX_ATTACHMENTS; with
+        the requests made and bytes received for them."""
         rules, found = LinkRules(source, anywhere_on_site=True), []
+        requests = received = 0
         for href in attachment_links(body, content_type, source.attachments):
             link = rules.link(page_url, href, [])
             if link is None:
@@ -318,6 +320,8 @@ class Monitor:
             except FetchError as error:
                 found.append(Attachment(url, f"not read: {error.message}"))
                 continue
+            requests += response.requests
+            received += response.bytes_received
             if not is_pdf(response.body, response.content_type):
                 continue  # a page, not a document: the statement's own text covers it
             document = pdf_text(response.body)
@@ -326,7 +330,7 @@ class Monitor:
                                     response.validators, document.pages))
             if len(found) >= MAX_ATTACHMENTS:
                 break
-        return tuple(found)
+        return tuple(found), requests, received
 
     def _read_bodies(self, source: Source, limit: int | None = None,
                      on_read: Callable[[int, int], None] | None = None) -> tuple[int, int]:
@@ -554,10 +558,7 @@ class Monitor:
         stems = ["all", *(["topic"] if settings.topic_feed else []),
                  *(f"company/{company_slugs[c]}" for c in companies),
                  *(f"regulator/{regulator_slugs[r]}" for r in regulators)]
-        health = [SourceHealth(s.id, s.name, str(state.health if state.last_poll_at else Health.NEW),
-                               state.health_since, state.last_success_at, state.last_error)
-                  for s in self.config.sources if s.enabled
-                  for state in (self.store.source_state(s.id),)]
+        health = [self._health(s) for s in self.config.sources if s.enabled]
         fingerprint = (f"{__version__}|{self.store.fingerprint()}|{settings.model_dump_json()}|"
                        + ",".join(f"{h.source_id}:{h.health}:{h.since}" for h in health))
         if not force and up_to_date(directory, stems, fingerprint):
@@ -578,6 +579,12 @@ class Monitor:
                            f"Statements by {r} that name facial-recognition companies",
                            self.store.matched_items(size, regulator=r)) for r in regulators]
         return publish(specs, directory, settings.base_url, fingerprint, health)
+
+    def _health(self, source: Source) -> SourceHealth:
+        state = self.store.source_state(source.id)
+        return SourceHealth(source.id, source.name,
+                            str(state.health if state.last_poll_at else Health.NEW),
+                            state.health_since, state.last_success_at, state.last_error)
 
     # -- listings -----------------------------------------------------------------------------
 

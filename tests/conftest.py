@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sites import World
+from tests.sites import Site, World
 
 
 @dataclass
@@ -65,3 +65,11 @@ def world() -> Iterator[World]:
 @pytest.fixture
 def regmon(tmp_path: Path) -> Regmon:
     return Regmon(tmp_path)
+
+
+@pytest.fixture
+def hooks() -> Iterator[Site]:
+    """A loopback site for webhook receivers (Slack, the generic webhook, the operator)."""
+    site = Site("hooks")
+    yield site
+    site.close()

@@ -4,6 +4,7 @@ regmon over one state directory with a fake clock."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -177,3 +178,10 @@ def paged_world(world: World) -> None:
 
     world.oaic.routes[World.OAIC_LISTING] = oaic
     world.opc.routes[World.OPC_LISTING] = opc
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server the test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

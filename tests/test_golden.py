@@ -36,19 +36,8 @@ def _all_sources() -> dict[str, Source]:
 
 def _captured_sources() -> dict[str, Source]:
     """Stanzas beside verbatim captures of real feeds (tests/fixtures/real-*/source.toml)."""
-    found: dict[str, Source] = {}
-    for stanza in sorted(FIXTURES.glob("*/source.toml")):
-        text = stanza.read_text()
-        config = stanza.with_name(".sources.toml")
-        config.write_text(text)
-        (stanza.parent / "watchlist.toml").write_text((REPO / "watchlist.toml").read_text())
-        try:
-            for source in load_config(config).sources:
-                found[source.id] = source
-        finally:
-            config.unlink()
-            (stanza.parent / "watchlist.toml").unlink()
-    return found
+    return {source.id: source for stanza in sorted(FIXTURES.glob("*/source.toml"))
+            for source in load_config(stanza).sources}
 
 
 SHIPPED = _all_sources()

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,6 +39,7 @@ from tests.helpers import (
     OPC_PIMEYES,
     Runs,
     first_world,
+    free_port,
     stored,
 )
 from tests.receivers import DOWN, OK, SLACK_PATH, Receiver
@@ -46,12 +47,6 @@ from tests.sites import Reply, Seen, Site, Statement, World, ico_api, ico_result
 
 SLACK_TOKEN = SLACK_PATH.rsplit("/", 1)[1]
 
-
-@pytest.fixture
-def hooks() -> Iterator[Site]:
-    site = Site("hooks")
-    yield site
-    site.close()
 
 
 def _baseline(world: World, regmon: Regmon, **settings: object) -> None:
@@ -478,11 +473,6 @@ def test_regulator_names_that_slug_alike_or_run_long_get_feeds_of_their_own(
 
 # -- 13. the feed server, and terminal escapes --------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 def _get(port: int, host: str) -> int:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
@@ -494,7 +484,7 @@ def test_the_feed_server_times_out_idle_connections_caps_threads_and_checks_host
     world: World, regmon: Regmon
 ) -> None:
     _baseline(world, regmon, serve_idle_seconds=1.0, serve_host_names=["feeds.example.org"])
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port),
                                "--config", str(regmon.config), "--state-dir",
                                str(regmon.state_dir)], env=regmon.env,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,12 +33,6 @@ from tests.sites import Site, Statement, World
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-def hooks() -> Iterator[Site]:
-    site = Site("hooks")
-    yield site
-    site.close()
 
 
 @pytest.fixture

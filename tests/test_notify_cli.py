@@ -8,10 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import Regmon
 from tests.helpers import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK, first_world
@@ -21,12 +18,6 @@ from tests.sites import Site, World
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-
-@pytest.fixture
-def hooks() -> Iterator[Site]:
-    site = Site("hooks")
-    yield site
-    site.close()
 
 
 def _env(hook: Receiver, slack: Receiver | None = None) -> dict[str, str]:

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
@@ -34,6 +33,7 @@ from tests.helpers import (
     MEDIBANK,
     Runs,
     first_world,
+    free_port,
     paged_world,
     stored,
 )
@@ -44,12 +44,6 @@ REPO = Path(__file__).resolve().parent.parent
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-@pytest.fixture
-def hooks() -> Iterator[Site]:
-    site = Site("hooks")
-    yield site
-    site.close()
-
 
 def _sentence(run: Run, code: int, *words: str) -> None:
     """One clear line on stderr, the documented status, and no traceback."""
@@ -59,11 +53,6 @@ def _sentence(run: Run, code: int, *words: str) -> None:
     for word in words:
         assert word in run.stderr, run.stderr
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _serve(regmon: Regmon, port: int) -> subprocess.Popen[bytes]:
@@ -214,7 +203,7 @@ def test_a_source_that_has_never_worked_is_failing_and_healthz_says_so(
     assert status["ico-news"]["health"] == "failing"  # one failure, but it never worked
     assert status["oaic-media"]["health"] == "ok"
     assert regmon("status").code == 1
-    port = _free_port()
+    port = free_port()
     server = _serve(regmon, port)
     try:
         code, body = _fetch(f"http://127.0.0.1:{port}/healthz")
@@ -273,7 +262,7 @@ def test_a_stale_source_is_said_once_and_shown_everywhere(world: World, regmon: 
     health = feedparser.parse(str(regmon.feeds / "health.atom"))
     titles = [e["title"] for e in health.entries]
     assert "opc-news: stale" in titles and "oaic-media: ok" in titles
-    port = _free_port()
+    port = free_port()
     server = _serve(regmon, port)
     try:
         code, body = _fetch(f"http://127.0.0.1:{port}/healthz")
@@ -325,7 +314,7 @@ def test_the_feed_servers_links_follow_the_port_it_listens_on(world: World,
     first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
-    port = _free_port()
+    port = free_port()
     server = _serve(regmon, port)
     try:
         base = f"http://127.0.0.1:{port}/"

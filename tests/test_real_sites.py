@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,12 +53,6 @@ WATCHLIST = CompiledWatchlist(load_watchlist(REPO / "watchlist.toml"))
 FOOTNOTE = ('<sup id="fn{n}-rf"><a class="fn-lnk" href="#fn{n}"><span class="wb-inv">Footnote '
             '</span>{n}</a></sup>')
 
-
-@pytest.fixture
-def hooks() -> Iterator[Site]:
-    site = Site("hooks")
-    yield site
-    site.close()
 
 
 def _titles(regmon: Regmon) -> list[str]:

@@ -4,7 +4,6 @@ metrics for monitoring; an index page a feed reader can discover the feeds from.
 from __future__ import annotations
 
 import gzip
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Regmon
-from tests.helpers import first_world
+from tests.helpers import first_world, free_port
 from tests.sites import Reply, World
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def served(world: World, regmon: Regmon) -> Iterator[str]:
     first_world(world)
     world.write_config(regmon.config_dir)
     assert regmon("once").code == 0
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor", "serve", "--config", str(regmon.config),
          "--state-dir", str(regmon.state_dir), "--port", str(port)],
