@@ -12,7 +12,9 @@ _._url
 _._css
 _._has_alias
 _._unique
-_._unique_ids
+_._languages
+_._jurisdiction
+_._language_tables
 _.row_factory  # sqlite3
 _.msg  # logging.LogRecord
 _.daemon_threads  # socketserver

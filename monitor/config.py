@@ -29,6 +29,12 @@ from monitor.errors import ConfigError, ConfigProblem
 
 MIN_INTERVAL_MINUTES = 5
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")  # an ISO 639 code: "en", "fr", "el"
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "it": "Italian", "de": "German",
+                  "nl": "Dutch", "es": "Spanish", "el": "Greek", "sv": "Swedish",
+                  "pt": "Portuguese", "da": "Danish", "no": "Norwegian", "fi": "Finnish",
+                  "pl": "Polish", "cy": "Welsh", "mi": "Māori"}
+JURISDICTION = re.compile(r"^[a-z]{2}(-[a-z0-9]{1,3})?$")  # "ca", "ca-bc", "eu", "de-bw"
 
 
 class _Strict(BaseModel):
@@ -144,6 +150,27 @@ class _SourceBase(_Strict):
     headers: dict[str, str] = {}
     min_items: int = Field(1, ge=0, description="fewer items than this on a page is a health alarm")
     enabled: bool = True
+    languages: tuple[str, ...] = ("en",)  # the first is a statement's unless its page says
+    jurisdiction: str | None = None
+    unverified: str | None = None  # why the stanza is not yet trusted (markup never seen)
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("needs at least one language, like [\"en\"]")
+        for code in value:
+            if not LANGUAGE.match(code):
+                raise ValueError(f"{code!r} is not a language code (ISO 639, like 'fr' or 'el')")
+        return value
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _jurisdiction(cls, value: str | None) -> str | None:
+        if value is not None and not JURISDICTION.match(value):
+            raise ValueError(f"{value!r} is not a jurisdiction code: a country ('nz', 'eu') or a "
+                             "country and a province or state ('ca-bc', 'de-bw'), lower case")
+        return value
 
     @field_validator("id")
     @classmethod
@@ -252,14 +279,33 @@ Source = HtmlSource | JsonSource | FeedSource
 AnySource = Annotated[Source, Field(discriminator="kind")]
 
 
-class ContextRules(_Strict):
-    """Words that show a passage is about facial recognition."""
+class LanguageWords(_Strict):
+    """One language's words that show a passage is about facial recognition."""
 
-    window_words: int = Field(25, ge=1, le=200)
     near: tuple[str, ...] = ()  # any of these near an ambiguous alias lets it count
     weak: tuple[str, ...] = ()  # generic words (camera, photos): they count near an ambiguous
     # alias only in a statement that mentions facial recognition or biometrics somewhere
     topic: tuple[str, ...] = ()  # these anywhere make the statement about facial recognition
+
+
+class ContextRules(LanguageWords):
+    """Words that show a passage is about facial recognition: its own lists are English and
+    count in every statement; `[context.<language>]` tables count in that language's."""
+
+    window_words: int = Field(25, ge=1, le=200)
+    languages: dict[str, LanguageWords] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_tables(cls, data: Any) -> Any:
+        """`[context.fr]` in the file is `languages["fr"]` here."""
+        if not isinstance(data, dict):
+            return data
+        tables = {k: v for k, v in data.items()
+                  if k not in cls.model_fields and LANGUAGE.match(k) and isinstance(v, dict)}
+        if not tables:
+            return data
+        return {**{k: v for k, v in data.items() if k not in tables}, "languages": tables}
 
 
 class Company(_Strict):
@@ -305,16 +351,15 @@ class Watchlist(_Strict):
 
 class _FileConfig(_Strict):
     watchlist: str = "watchlist.toml"
+    include: tuple[str, ...] = ()  # files of [[sources]] stanzas (the regulators/ catalogue)
     settings: Settings = Settings()
-    sources: tuple[AnySource, ...]
+    sources: tuple[AnySource, ...] = ()
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> _FileConfig:
-        ids = [s.id for s in self.sources]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"source ids must be unique; repeated: {', '.join(dupes)}")
-        return self
+
+class _IncludedFile(_Strict):
+    """A file `include` names: [[sources]] stanzas and nothing else."""
+
+    sources: tuple[AnySource, ...]
 
 
 class Config(BaseModel):
@@ -336,19 +381,56 @@ class Config(BaseModel):
 
 
 def load_config(path: Path) -> Config:
-    """Read and validate `path` and the watchlist it names. Raises ConfigError listing every
-    problem, each with file, key path and line."""
+    """Read and validate `path`, the files it includes and the watchlist it names. Raises
+    ConfigError listing every problem, each with file, key path and line."""
     text = _read(path)
     raw = _parse_toml(path, text)
     try:
         parsed = _FileConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_problems(path, text, exc)) from None
+    sources = [(source, path) for source in parsed.sources]
+    problems: list[ConfigProblem] = []
+    for name in parsed.include:
+        line = next((n for n, each in enumerate(text.splitlines(), start=1)
+                     if f'"{name}"' in each or f"'{name}'" in each), _find_line(text, ["include"]))
+        where = f"included from {path}:{line}" if line else f"included from {path}"
+        try:
+            sources += [(s, path.parent / name) for s in load_included(path.parent / name, where)]
+        except ConfigError as error:
+            problems += error.problems
+    if not problems and not sources:
+        problems.append(ConfigProblem(str(path), "sources", None,
+                                      "no sources: add a [[sources]] stanza or an include"))
+    seen: dict[str, Path] = {}
+    for source, origin in sources:
+        if source.id in seen:
+            problems.append(ConfigProblem(
+                str(origin), "sources", None, f"source ids must be unique; {source.id!r} is "
+                f"also in {seen[source.id]}" if seen[source.id] != origin else
+                f"source ids must be unique; repeated: {source.id}"))
+        seen.setdefault(source.id, origin)
+    if problems:
+        raise ConfigError(problems)
     watch_path = (path.parent / parsed.watchlist).resolve()
     watchlist = load_watchlist(watch_path)
-    return Config(
-        path=path, settings=parsed.settings, sources=parsed.sources, watchlist=watchlist
-    )
+    return Config(path=path, settings=parsed.settings,
+                  sources=tuple(source for source, _ in sources), watchlist=watchlist)
+
+
+def load_included(path: Path, where: str) -> tuple[Source, ...]:
+    """The stanzas of one included file; its problems name it, their line, and the include."""
+    try:
+        text = _read(path, hint="")
+        raw = _parse_toml(path, text)
+    except ConfigError as error:
+        raise ConfigError([ConfigProblem(p.file, p.key_path, p.line, f"{p.message} ({where})")
+                           for p in error.problems]) from None
+    try:
+        return _IncludedFile.model_validate(raw).sources
+    except ValidationError as exc:
+        raise ConfigError([ConfigProblem(p.file, p.key_path, p.line, f"{p.message} ({where})")
+                           for p in _problems(path, text, exc)]) from None
 
 
 def load_watchlist(path: Path) -> Watchlist:
@@ -361,13 +443,11 @@ def load_watchlist(path: Path) -> Watchlist:
         raise ConfigError(_problems(path, text, exc)) from None
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, hint: str = " (use --config or REGMON_CONFIG)") -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            [ConfigProblem(str(path), "", None, "file not found (use --config or REGMON_CONFIG)")]
-        ) from None
+        raise ConfigError([ConfigProblem(str(path), "", None, f"file not found{hint}")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(str(path), "", None, f"cannot read: {exc}")]) from None
 
@@ -386,6 +466,8 @@ def _problems(path: Path, text: str, exc: ValidationError) -> list[ConfigProblem
     problems = []
     for error in exc.errors():
         loc = [part for part in error["loc"] if part not in ("html", "json", "feed")]
+        if loc[:2] == ["context", "languages"]:  # [context.fr] is written without "languages"
+            loc = ["context", *loc[2:]]
         key_path = _key_path(loc)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
@@ -447,7 +529,7 @@ def _find_line(text: str, loc: list[int | str]) -> int | None:
             table, found_line = name, start
             index += 1
             continue
-        return _key_in(lines, part, start, end) or found_line
+        return _key_in(lines, part, start, end) or (sub[0][0] if sub else found_line)
     return found_line
 
 
