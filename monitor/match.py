@@ -15,6 +15,7 @@ once however long the watchlist grows. Rules then look at the hits' positions:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -23,9 +24,12 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
-from monitor.config import Company, Watchlist
+from monitor.config import LANGUAGE_NAMES, Company, LanguageWords, Watchlist
 from monitor.model import Match, MatchResult, Rejection
 
+# Bumped whenever the rules below change what they find: stored statements are then matched
+# again (as when the watchlist changes).
+MATCHER_REVISION = 2
 SNIPPET_RADIUS = 90
 TOPIC_TERMS = 5  # facial-recognition words kept to explain why a statement is on topic
 MAX_PER_COMPANY = 3
@@ -48,6 +52,8 @@ _ODD_CHARS = tuple(sorted((c for c in _CLEAN_MAP if not c.isascii()),
 _FIELD_SEP = "\x1e"  # ASCII "record separator": keeps ASCII text ASCII (fast paths)
 FIELDS = ("title", "summary", "body", "attached PDF")  # where a name was found, in words
 _NOTHING = MatchResult()
+# Stems that make a statement about biometrics in every language watched (folded: no accents)
+_BIOMETRIC_STEMS = ("biometri", "βιομετρ")
 _ASCII_ODD_CHARS = tuple(c for c in _CLEAN_MAP if c.isascii())
 # A letter, "- ", a letter: a word hyphenated across a line break. The pattern starts with the
 # literal "-" so the regex engine can skip ahead to candidates (30x faster than a lookbehind).
@@ -92,12 +98,30 @@ def _replace_non_ascii(text: str) -> str:
     return text
 
 
+def _unaccented() -> dict[int, str]:
+    """Latin, Greek and Cyrillic letters with diacritics, each mapped to its base letter, and
+    the Greek final sigma to the sigma: one character to one, so lengths are kept."""
+    table = {ord("ς"): "σ"}
+    for low, high in ((0x00C0, 0x024F), (0x0370, 0x03FF), (0x0400, 0x04FF), (0x1E00, 0x1FFF)):
+        for code in range(low, high + 1):
+            parts = unicodedata.normalize("NFD", chr(code))
+            if len(parts) > 1 and all(unicodedata.combining(c) for c in parts[1:]):
+                table[code] = parts[0]
+    return table
+
+
+_UNACCENTED = _unaccented()
+
+
 def fold_text(clean: str) -> str:
-    """Matching form of a clean text: lower case, hyphens as spaces, same length as `clean`
-    so positions found in one are valid in the other."""
+    """Matching form of a clean text: lower case, without accents ("é", Greek tonos), final
+    sigma as sigma, hyphens as spaces; the same length as `clean`, so positions found in one
+    are valid in the other."""
     folded = clean.lower()
     if len(folded) != len(clean):  # a few characters lower-case to two ("İ")
         folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in clean)
+    if not folded.isascii():
+        folded = folded.translate(_UNACCENTED)
     return folded.replace("-", " ")
 
 
@@ -120,6 +144,16 @@ class _Entry:
     company: int  # index into the watchlist; -1 for context words
     phrase: str  # as configured, for explanations
     prefix: bool = False  # "biometric*": the word may go on
+    language: str = ""  # a context word of one language; "" counts in every statement
+
+    def counts_in(self, language: str) -> bool:
+        """Whether this entry counts in a statement written in `language`."""
+        return not self.language or self.language == language
+
+    def described(self) -> str:
+        """'the word' or 'the Italian word', for explanations."""
+        name = LANGUAGE_NAMES.get(self.language, self.language)
+        return f"the {name} word" if self.language else "the word"
 
 
 class _Hit(NamedTuple):  # a tuple: made by the thousand per statement, so made cheaply
@@ -133,6 +167,8 @@ class CompiledWatchlist:
 
     def __init__(self, watchlist: Watchlist) -> None:
         self.watchlist = watchlist
+        self.fingerprint = hashlib.sha256(
+            f"{MATCHER_REVISION}:{watchlist.model_dump_json()}".encode()).hexdigest()[:16]
         self.companies: tuple[Company, ...] = watchlist.company
         self.window = watchlist.context.window_words
         names: dict[str, list[_Entry]] = {}
@@ -144,14 +180,16 @@ class CompiledWatchlist:
             for phrase in company.exclude:
                 _add(names, phrase, _Entry(_Role.EXCLUDE, index, phrase))
         near: dict[str, list[_Entry]] = {}
-        for word in watchlist.context.near:
-            _add(near, word, _Entry(_Role.NEAR, -1, word.rstrip("*"), word.endswith("*")))
-        for word in watchlist.context.weak:
-            _add(near, word, _Entry(_Role.WEAK, -1, word.rstrip("*"), word.endswith("*")))
-        for word in watchlist.context.topic:
-            entry = _Entry(_Role.TOPIC, -1, word.rstrip("*"), word.endswith("*"))
-            _add(near, word, entry)
-            _add(names, word, entry)
+        tables: list[tuple[str, LanguageWords]] = [("", watchlist.context),
+                                                   *watchlist.context.languages.items()]
+        for language, words in tables:
+            for role, phrases in ((_Role.NEAR, words.near), (_Role.WEAK, words.weak),
+                                  (_Role.TOPIC, words.topic)):
+                for word in phrases:
+                    entry = _Entry(role, -1, word.rstrip("*"), word.endswith("*"), language)
+                    _add(near, word, entry)
+                    if role is _Role.TOPIC:
+                        _add(names, word, entry)
         # Two automata. Names and facial-recognition words are found in one pass over the
         # whole statement (they are rare); the commoner context words ("face", "camera") are
         # looked for only in the window around an ambiguous name.
@@ -164,9 +202,10 @@ class CompiledWatchlist:
         }
 
     def match(self, title: str, summary: str = "", body: str = "",
-              attachments: str = "") -> MatchResult:
+              attachments: str = "", language: str = "en") -> MatchResult:
         """Judge one statement: its title, summary, page text and the text of the PDFs its
-        page links (plain text, any mess)."""
+        page links (plain text, any mess), written in `language`: context words of that
+        language count, and English ones always do."""
         # One normalisation pass over the fields joined by a control character, which no
         # name can span and which marks where each field starts and ends.
         texts = (title, summary, body, attachments)
@@ -179,18 +218,17 @@ class CompiledWatchlist:
             bounds.append((name, start, end))
             start = end + 1
         folded = fold_text(clean)
-        hits = _scan(self._names, folded)
+        hits = _scan(self._names, folded, language)
         if not hits:
             return _NOTHING
-        return self._judge(clean, folded, hits, bounds)
+        return self._judge(clean, folded, hits, bounds, language)
 
-    def _judge(
-        self, clean: str, folded: str, hits: list[_Hit], bounds: list[tuple[str, int, int]]
-    ) -> MatchResult:
+    def _judge(self, clean: str, folded: str, hits: list[_Hit],
+               bounds: list[tuple[str, int, int]], language: str) -> MatchResult:
         excludes = [h for h in hits if h.entry.role is _Role.EXCLUDE]
         names = _longest_first([h for h in hits if h.entry.role in (_Role.ALIAS, _Role.AMBIGUOUS)])
-        topic_terms = tuple(dict.fromkeys(
-            clean[h.start:h.end] for h in hits if h.entry.role is _Role.TOPIC))[:TOPIC_TERMS]
+        topic_hits = [h for h in hits if h.entry.role is _Role.TOPIC]
+        topic_terms = tuple(dict.fromkeys(clean[h.start:h.end] for h in topic_hits))[:TOPIC_TERMS]
         if not names:
             return MatchResult(topic_terms=topic_terms)
 
@@ -230,10 +268,10 @@ class CompiledWatchlist:
                 accepted.append((hit, f"'{written}' is short for '{strong[hit.entry.company]}', "
                                       "which the statement also names"))
                 continue
-            context = self._context_near(hit, folded, company)
-            weak = self._context_near(hit, folded, company, (_Role.WEAK,)) \
+            context = self._context_near(hit, folded, company, language)
+            weak = self._context_near(hit, folded, company, language, (_Role.WEAK,)) \
                 if context is None and company.context == "near" else None
-            about = bool(topic_terms) or "biometric" in folded
+            about = bool(topic_terms) or any(stem in folded for stem in _BIOMETRIC_STEMS)
             if context is None and weak is not None and not about:
                 rejected.append((hit, f"'{written}' on its own can mean other things; only the "
                                       f"generic word '{clean[weak.start:weak.end]}' stands near "
@@ -250,8 +288,9 @@ class CompiledWatchlist:
                 continue
             distance = _words_between(folded, hit, context)
             word = clean[context.start:context.end]
-            evidence = (f"the word '{word}' (about faces or biometrics) is {distance} "
-                        f"word{'s' if distance != 1 else ''} away" if context is not weak else
+            evidence = (f"{context.entry.described()} '{word}' (about faces or biometrics) is "
+                        f"{distance} word{'s' if distance != 1 else ''} away"
+                        if context is not weak else
                         f"the generic word '{word}' is {distance} word"
                         f"{'s' if distance != 1 else ''} away and the statement is about "
                         "facial recognition or biometrics")
@@ -267,8 +306,11 @@ class CompiledWatchlist:
                     rejected.append((hit, f"{company.name} is watched only for its use of facial "
                                           "recognition, and this statement never mentions that"))
                     continue
+                first = topic_hits[0]
+                named = LANGUAGE_NAMES.get(first.entry.language, first.entry.language)
                 rule = (f"{company.name} is watched for its use of facial recognition, and this "
-                        f"statement is about that ('{topic_terms[0]}')")
+                        f"statement is about that ('{clean[first.start:first.end]}'"
+                        f"{', ' + named if first.entry.language else ''})")
             final.append((hit, rule))
 
         matched = {h.entry.company for h, _ in final}
@@ -282,7 +324,7 @@ class CompiledWatchlist:
             for h, reason in _first_few(rejected) if h.entry.company not in matched]
         return MatchResult(tuple(matches), tuple(rejections), topic_terms)
 
-    def _context_near(self, hit: _Hit, folded: str, company: Company,
+    def _context_near(self, hit: _Hit, folded: str, company: Company, language: str,
                       roles: tuple[_Role, ...] | None = None) -> _Hit | None:
         """The nearest context word (of `roles`, by default those the company accepts)
         within the window around `hit` (not inside it)."""
@@ -291,8 +333,8 @@ class CompiledWatchlist:
         window = company.window_words or self.window
         lo = max(0, _word_offset(folded, hit.start, -window))
         hi = _word_offset(folded, hit.end, window)
-        found = [_Hit(h.entry, h.start + lo, h.end + lo) for h in _scan(self._near, folded[lo:hi])
-                 if h.entry.role in wanted]
+        found = [_Hit(h.entry, h.start + lo, h.end + lo)
+                 for h in _scan(self._near, folded[lo:hi], language) if h.entry.role in wanted]
         found = [h for h in found if h.end <= hit.start or h.start >= hit.end]
         if not found:
             return None
@@ -324,14 +366,17 @@ class _Automaton:
         return found
 
 
-def _scan(automaton: _Automaton, folded: str) -> list[_Hit]:
-    """Whole-word hits of an automaton's phrases in a folded text ("biometric*" may go on)."""
+def _scan(automaton: _Automaton, folded: str, language: str) -> list[_Hit]:
+    """Whole-word hits of an automaton's phrases in a folded text ("biometric*" may go on),
+    leaving out other languages' context words."""
     hits: list[_Hit] = []
     for index, start, end in automaton.hits(folded):
         if start > 0 and folded[start - 1].isalnum():
             continue
         after_ok = end >= len(folded) or not folded[end].isalnum()
         for entry in automaton.entries[index]:
+            if not entry.counts_in(language):
+                continue
             if after_ok:
                 hits.append(_Hit(entry, start, end))
             elif entry.prefix:  # "biometric*": report the whole word, "biometrics"
