@@ -396,7 +396,7 @@ def per_page(root: Path) -> dict[str, float]:
                         extract_listing(source, body, url))
         else:
             def process(body=body, source=source) -> None:  # type: ignore[no-untyped-def]
-                text, _ = extract_article(body, "", source.article_body, source.article_strip)
+                text = extract_article(body, "", source.article_body, source.article_strip).text
                 matcher.match("Title", "", text)
             ours = best(process)
         ratios[kind] = ours / bare

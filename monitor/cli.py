@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--source", action="append", metavar="ID", help="only this source")
     check.add_argument("--offline", action="store_true",
                        help="only validate the configuration; fetch nothing")
+    check.add_argument("--live", action="append", metavar="ID",
+                       help="verify this source's stanza against its site: what it read, which "
+                       "selectors matched, and whether it is good enough to enable")
+    check.add_argument("--json", action="store_true", help="with --live: print JSON")
     check.set_defaults(handler=cmd_check)
 
     run = commands.add_parser("run", parents=[common],
@@ -158,10 +162,16 @@ def _parser() -> argparse.ArgumentParser:
 
     match = commands.add_parser("match", parents=[common],
                                 help="run the watchlist over a text or saved HTML page")
-    match.add_argument("file", help="a text, HTML or PDF file, or - for standard input")
+    match.add_argument("file", nargs="?", help="a text, HTML or PDF file, or - for standard "
+                       "input")
+    match.add_argument("--history", action="store_true",
+                       help="instead, run the watchlist (or --watchlist, an edited copy) over "
+                       "the stored statements and say what it would add and remove")
     match.add_argument("--source", metavar="ID", help="read saved HTML with this source's "
                        "article_body and article_strip selectors, as a poll would")
     match.add_argument("--json", action="store_true", help="print one JSON object")
+    match.add_argument("--language", metavar="CODE", help="the text's language (default: the "
+                       "page's lang attribute, else the source's first language, else en)")
     match.add_argument("--watchlist", type=Path, default=None,
                        help="a watchlist file (default: the one sources.toml names)")
     match.set_defaults(handler=cmd_match)
@@ -539,7 +549,7 @@ def _company(args: argparse.Namespace, store: Store) -> str:
 
     wanted = " ".join(args.company.split()).casefold()
     names: dict[str, str] = {}
-    companies, _ = store.feed_groups()
+    companies = store.feed_groups().companies
     for name, value in slugs(companies).items():
         names[name.casefold()] = names[value] = name
     try:
@@ -689,9 +699,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     from monitor.pipeline import Monitor, page_request
 
     config = load_config(config_path(args))
-    _unknown_sources(config, args.source)
+    _unknown_sources(config, [*(args.source or ()), *(args.live or ())])
+    if args.live:
+        return _check_live(config, args)
     print(f"{config.path}: valid; {len(config.sources)} sources, "
           f"{len(config.watchlist.company)} watched companies")
+    for note in _stanza_notes(config):
+        print(f"  {note}")
     if args.offline:
         return EXIT_OK
     monitor = Monitor(config, state_dir(args), SystemClock())
@@ -735,25 +749,61 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def _stanza_notes(config: Config) -> list[str]:
+    """What `check` says of stanzas whatever the sites answer: unverified ones, and languages
+    the watchlist has no context words for."""
+    notes = [f"{s.id}: unverified ({s.unverified}); run `regmon check --live {s.id}` before "
+             "trusting it" for s in config.sources if s.unverified]
+    known = {"en", *config.watchlist.context.languages}
+    for language in sorted({code for s in config.sources for code in s.languages} - known):
+        users = ", ".join(s.id for s in config.sources if language in s.languages)
+        notes.append(f"{users}: in {language!r}, for which the watchlist has no "
+                     f"[context.{language}] words; only English context words count there")
+    return notes
+
+
+def _check_live(config: Config, args: argparse.Namespace) -> int:
+    """`check --live ID`: each named stanza against its site."""
+    from monitor.live import as_json, describe, verify
+    from monitor.pipeline import Monitor
+
+    monitor = Monitor(config, state_dir(args), SystemClock())
+    try:
+        reports = [verify(monitor, config.source(source_id)) for source_id in args.live]
+    finally:
+        monitor.close()
+    for report in reports:
+        print(as_json(report) if args.json else describe(report))
+    return EXIT_OK if all(r.good for r in reports) else EXIT_FAILED
+
+
 def _when_what(item: ListedItem) -> str:
     return f"{item.published or 'no date'}  {item.title}"
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    """Explain what the watchlist finds in a file: matches, near misses and why."""
+    """Explain what the watchlist finds in a file: matches, near misses and why; or, with
+    --history, what a watchlist would change among the stored statements."""
     from monitor.extract import extract_article, page_title
     from monitor.extract.pdf import PdfState, is_pdf, pdf_text
     from monitor.match import CompiledWatchlist
+
+    if args.history:
+        return _match_history(args)
+    if args.file is None:
+        raise UsageError("regmon match needs a FILE (or - for standard input), or --history")
 
     config = load_config(config_path(args)) if args.source or not args.watchlist else None
     watchlist = load_watchlist(args.watchlist) if args.watchlist or config is None \
         else config.watchlist
     body_selectors: tuple[str, ...] = ()
     strip_selectors: tuple[str, ...] = ()
+    language = "en"
     if args.source and config is not None:
         _unknown_sources(config, [args.source])
         source = config.source(args.source)
         body_selectors, strip_selectors = source.article_body, source.article_strip
+        language = source.languages[0]
     raw = sys.stdin.buffer.read() if args.file == "-" else _read_file(args.file)
     title, attached = "", ""
     if is_pdf(raw):
@@ -766,10 +816,12 @@ def cmd_match(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file} is a binary file, not text, HTML or PDF")
     elif raw.lstrip()[:1] == b"<":
         title = page_title(raw)
-        text, _ = extract_article(raw, "", body_selectors, strip_selectors)
+        page = extract_article(raw, "", body_selectors, strip_selectors)
+        text, language = page.text, page.language or language
     else:
         text = raw.decode("utf-8", "replace")
-    result = CompiledWatchlist(watchlist).match(title, "", text, attached)
+    result = CompiledWatchlist(watchlist).match(title, "", text, attached,
+                                                args.language or language)
     if args.json:
         print(json.dumps({
             "companies": list(result.companies),
@@ -796,6 +848,46 @@ def cmd_match(args: argparse.Namespace) -> int:
     else:
         print("About facial recognition: no facial-recognition words found")
     return EXIT_OK
+
+
+def _match_history(args: argparse.Namespace) -> int:
+    """Preview a watchlist against the store: which past statements it would add or drop."""
+    from monitor.match import CompiledWatchlist
+    from monitor.pipeline import rematch_plans
+
+    watchlist = load_watchlist(args.watchlist) if args.watchlist \
+        else load_config(config_path(args)).watchlist
+    store = _existing_store(args)
+    try:
+        changes = [c for plan in rematch_plans(store, CompiledWatchlist(watchlist)) for c in plan]
+    finally:
+        store.close()
+    added = [c for c in changes if c.added]
+    removed = [c for c in changes if c.removed]
+    rest = sum(1 for c in changes if not c.added and not c.removed)
+    if args.json:
+        print(json.dumps({
+            "added": [{"id": c.item_id, "title": c.title, "companies": list(c.added)}
+                      for c in added],
+            "removed": [{"id": c.item_id, "title": c.title, "companies": list(c.removed)}
+                        for c in removed],
+            "explained_anew": rest}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"This watchlist would add {_statements(len(added))} and remove "
+          f"{_statements(len(removed)) if removed else 'none'}"
+          f"{':' if added or removed else '.'}")
+    for change in added:
+        print(f"  + #{change.item_id} {one_line(change.title)} (now {', '.join(change.added)})")
+    for change in removed:
+        print(f"  - #{change.item_id} {one_line(change.title)} (no longer "
+              f"{', '.join(change.removed)})")
+    if rest:
+        print(f"{_statements(rest)} would keep their companies with new explanations.")
+    return EXIT_OK
+
+
+def _statements(count: int) -> str:
+    return f"{count} past statement{'s' if count != 1 else ''}"
 
 
 def _read_file(name: str) -> bytes:

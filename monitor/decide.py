@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from monitor.config import Settings
+from monitor.config import Settings, Source
 from monitor.model import (
     NEW_STATEMENT,
     AlertKind,
@@ -40,6 +40,27 @@ RECHECK_PER_POLL = 5  # a few per poll, so the sites see no burst
 MIN_USUAL_FOR_SHRINK = 5  # below this, a listing is too small to call "far smaller than usual"
 
 # -- snapshots: what the store knows, read before deciding ------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What every statement of a source is stamped with when it is stored."""
+
+    regulator: str
+    timezone: str
+    language: str  # until its page says otherwise
+    jurisdiction: str | None
+
+    @classmethod
+    def of(cls, source: Source) -> Origin:
+        """A source's stamp, from its stanza."""
+        return cls(source.regulator, source.timezone, source.languages[0], source.jurisdiction)
+
+
+def statement_language(page_language: str | None, otherwise: str) -> str:
+    """A statement is in the language its page declares (<html lang>), else in the one it
+    was known to be in (its source's first language, for a page never read)."""
+    return page_language or otherwise
 
 
 @dataclass(frozen=True)
@@ -207,6 +228,7 @@ class BodyPlan:
     outbox: tuple[OutboxRow, ...] = ()
     stated: date | None = None  # the day the page states, for a listing that gave none
     attachments: tuple[Attachment, ...] = ()
+    language: str | None = None  # the statement's language, now its page has been read
 
 
 @dataclass(frozen=True)
@@ -382,14 +404,14 @@ def is_edited(item: ListedItem, known: KnownItem) -> bool:
 def plan_body(pending: PendingBody, text: str, found_by: str, final_url: str,
               validators: Validators, content_hash: str, result: MatchResult,
               channels: Sequence[str], stated: date | None = None,
-              attachments: Sequence[Attachment] = ()) -> BodyPlan:
+              attachments: Sequence[Attachment] = (), language: str | None = None) -> BodyPlan:
     """A page read for the first time. A new statement that matches only now, on its body or
     a PDF it links, is announced now (one that matched on its title was announced already).
     A day the page states fills in a listing that gave none."""
     announce = pending.is_new and not pending.matched and bool(result.matches)
     rows = tuple(OutboxRow(c, OutboxState.PENDING) for c in channels) if announce else ()
     return BodyPlan(pending.id, text, found_by, final_url, validators, content_hash, result, rows,
-                    stated, tuple(attachments))
+                    stated, tuple(attachments), language)
 
 
 def page_deferred(kind: FetchErrorKind, status: int | None) -> bool:
@@ -499,3 +521,84 @@ def recheck_window(now: datetime) -> tuple[datetime, datetime]:
     """Which statements are re-read for edits behind an unchanged listing: those first seen
     after the first instant whose page was last read before the second."""
     return now - timedelta(days=RECHECK_DAYS), now - timedelta(hours=RECHECK_HOURS)
+
+
+# -- a changed watchlist ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredMatch:
+    """A stored statement, its text and what it was last matched as."""
+
+    id: int
+    title: str
+    summary: str
+    body: str
+    attachments: str
+    language: str
+    found: tuple[tuple[str, str, str], ...]  # (company, alias, rule) of each match
+    topic: bool
+
+    @property
+    def companies(self) -> tuple[str, ...]:
+        """The companies it was matched with."""
+        return tuple(dict.fromkeys(company for company, _, _ in self.found))
+
+
+@dataclass(frozen=True)
+class Rematch:
+    """A stored statement the watchlist now judges differently."""
+
+    item_id: int
+    title: str
+    result: MatchResult
+    added: tuple[str, ...]  # companies it now names that it did not
+    removed: tuple[str, ...]  # companies it no longer counts for
+
+
+def plan_rematch(rows: Iterable[StoredMatch],
+                 match: Callable[[StoredMatch], MatchResult]) -> tuple[Rematch, ...]:
+    """The stored statements a watchlist judges differently from how they were judged. They
+    are history: the plan has no outbox rows, so nothing is announced, but feeds and pages
+    show what the watchlist now finds."""
+    changes = []
+    for row in rows:
+        result = match(row)
+        found = tuple((m.company, m.alias, m.rule) for m in result.matches)
+        if found == row.found and result.is_topic == row.topic:
+            continue
+        changes.append(Rematch(
+            row.id, row.title, result,
+            tuple(c for c in result.companies if c not in row.companies),
+            tuple(c for c in row.companies if c not in result.companies)))
+    return tuple(changes)
+
+
+# -- a stanza checked against its live site ---------------------------------------------------
+
+
+def stanza_problems(items: int, dated: int, min_items: int, article_body: Sequence[str],
+                    found_by: str | None, page_language: str | None,
+                    languages: Sequence[str], page_error: str | None) -> tuple[str, ...]:
+    """What stands between a stanza and being enabled, from one live read of its site: no
+    statements, too few, too few with a stated day, a statement page its selectors missed,
+    a page in a language the stanza does not declare."""
+    problems = []
+    if items == 0:
+        problems.append("the listing yielded no statements: its item selector (or the feed) "
+                        "found nothing")
+    elif items < min_items:
+        problems.append(f"the listing yielded {items} statements; the stanza expects at least "
+                        f"{min_items}")
+    if items and dated * 2 < items:
+        problems.append(f"only {dated} of {items} statements have a stated day: check date, "
+                        "date_format or date_from_url")
+    if page_error:
+        problems.append(page_error)
+    elif article_body and found_by is not None and found_by not in article_body:
+        problems.append(f"the statement's page was read by the fallback {found_by!r}, not by "
+                        f"article_body {list(article_body)}: check those selectors")
+    if page_language and page_language not in languages:
+        problems.append(f"the page says it is in {page_language!r}, which the stanza's "
+                        f"languages {list(languages)} do not list")
+    return tuple(problems)

@@ -164,6 +164,7 @@ class ArticleText:
     bytes_received: int = 0
     stated: date | None = None
     attachments: tuple[Attachment, ...] = ()
+    language: str | None = None  # as the page declares it (<html lang>)
 
     @property
     def attachment_text(self) -> str:
@@ -234,6 +235,8 @@ class StoredItem:
     related: tuple[tuple[str, str, str], ...] = ()  # (regulator, title, url) of the others
     stated: date | None = None  # the publication day the regulator states
     timezone: str = "UTC"  # the zone of the regulator's stated days
+    language: str | None = None
+    jurisdiction: str | None = None  # "ca-bc": a country, and a province or state
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -25,9 +25,12 @@ from monitor.decide import (
     Failure,
     FailurePlan,
     ListingRead,
+    Origin,
     PendingBody,
     PollPlan,
+    Rematch,
     SourceSnapshot,
+    StoredMatch,
 )
 from monitor.errors import (
     ExtractError,
@@ -52,10 +55,18 @@ from monitor.model import (
     Health,
     ListedItem,
     ListingPage,
+    MatchResult,
     SourceReport,
     Validators,
 )
-from monitor.publish.feed import FeedSpec, SourceHealth, publish, slugs, up_to_date
+from monitor.publish.feed import (
+    FeedSpec,
+    SourceHealth,
+    jurisdiction_name,
+    publish,
+    slugs,
+    up_to_date,
+)
 from monitor.publish.outbox import DeliveryReport, Notifier
 from monitor.publish.secrets import Secrets
 from monitor.store import BackfillPosition, Store
@@ -154,6 +165,21 @@ class RunReport:
     delivery: DeliveryReport
 
 
+REMATCH_CHUNK = 500  # stored statements read, matched and written at a time
+
+
+def rematch_plans(store: Store, matcher: CompiledWatchlist) -> Iterator[tuple[Rematch, ...]]:
+    """What `matcher` would change among the stored statements, a chunk at a time (for
+    `Monitor.rematch_history` to apply, and for `regmon match --history` to preview)."""
+    def match(row: StoredMatch) -> MatchResult:
+        return matcher.match(row.title, row.summary, row.body, row.attachments, row.language)
+
+    after = 0
+    while chunk := store.stored_matches(after, REMATCH_CHUNK):
+        yield decide.plan_rematch(chunk, match)
+        after = chunk[-1].id
+
+
 class Monitor:
     """Everything a run needs, wired together once."""
 
@@ -167,8 +193,27 @@ class Monitor:
         self.fetcher = fetcher or Fetcher(config.settings, clock, self.store)
         self.matcher = CompiledWatchlist(config.watchlist)
         self.notifier = Notifier(self.store, clock, config.settings, secrets or Secrets())
+        self.store.apply_origins({s.id: Origin.of(s) for s in config.sources})
+        self.rematch_history()
         self.stopping = threading.Event()  # set by the daemon: finish early, commit, return
         self._publish_lock = threading.Lock()
+
+    def rematch_history(self) -> tuple[Rematch, ...]:
+        """When the watchlist (or the matcher's rules) changed since the stored statements
+        were matched, match them all again, as history: never announced, but in the feeds."""
+        fingerprint = self.matcher.fingerprint
+        if self.store.watchlist_fingerprint() == fingerprint:
+            return ()
+        changes: list[Rematch] = []
+        for plan in rematch_plans(self.store, self.matcher):
+            self.store.apply_rematch(plan)
+            changes += plan
+        self.store.apply_rematch((), fingerprint)
+        if changes:
+            log.info("the watchlist changed: %d stored statements are judged anew (%d gain a "
+                     "company, %d lose one)", len(changes), sum(bool(c.added) for c in changes),
+                     sum(bool(c.removed) for c in changes))
+        return tuple(changes)
 
     def close(self) -> None:
         """Release the HTTP clients and the database."""
@@ -232,11 +277,11 @@ class Monitor:
         known = self.store.known_items(i.key for i in listing.items)
         moved = self.store.same_stories(source.id, (i for i in listing.items
                                                     if i.key not in known))
-        plan = decide.plan_poll(snapshot, listing.read(), known, self.matcher.match,
+        plan = decide.plan_poll(snapshot, listing.read(), known, self._listing_matcher(source),
                                 self.notifier.channels, self.config.settings, moved)
         if isinstance(plan, FailurePlan):
             return self._failed_plan(plan)
-        self.store.apply_poll(plan, source.regulator, source.timezone)
+        self.store.apply_poll(plan, Origin.of(source))
         self._raise(plan.alerts)
         self._log_new(source, plan)
         for edit in plan.edits:
@@ -256,6 +301,14 @@ class Monitor:
                         and a.kind == AlertKind.HEALTH), None),
             matched_titles=tuple(i.item.title for i in plan.new if i.item.key in matched),
             requests=listing.requests + requests, bytes_received=listing.bytes_received + received)
+
+    def _listing_matcher(self, source: Source) -> Callable[[str, str], MatchResult]:
+        """The watchlist over a listed title and summary, in the source's language."""
+        language = source.languages[0]
+
+        def match(title: str, summary: str) -> MatchResult:
+            return self.matcher.match(title, summary, language=language)
+        return match
 
     def _failed(self, snapshot: SourceSnapshot, failure: Failure) -> SourceReport:
         return self._failed_plan(decide.plan_failure(snapshot, failure, self.config.settings))
@@ -292,16 +345,16 @@ class Monitor:
             document = pdf_text(response.body)
             return ArticleText(response.final_url, document.text, f"PDF ({document.state})",
                                response.validators, response.requests, response.bytes_received)
-        text, found_by = extract_article(response.body, response.content_type,
-                                         source.article_body, source.article_strip)
+        page = extract_article(response.body, response.content_type, source.article_body,
+                               source.article_strip)
         stated = article_date(response.body, response.content_type, source.article_date,
                               source.date_format) if source.article_date else None
         attachments, requests, received = self._attachments(
             source, response.final_url, response.body, response.content_type) \
             if source.fetch_attachments else ((), 0, 0)
-        return ArticleText(response.final_url, text, found_by, response.validators,
+        return ArticleText(response.final_url, page.text, page.found_by, response.validators,
                            response.requests + requests, response.bytes_received + received,
-                           stated, attachments)
+                           stated, attachments, page.language)
 
     def _attachments(self, source: Source, page_url: str, body: bytes,
                      content_type: str) -> tuple[tuple[Attachment, ...], int, int]:
@@ -364,12 +417,13 @@ class Monitor:
             received += article.bytes_received
             if self._merged(source, pending, article):
                 continue
+            language = decide.statement_language(article.language, source.languages[0])
             result = self.matcher.match(pending.title, pending.summary, article.text,
-                                        article.attachment_text)
+                                        article.attachment_text, language)
             self.store.apply_body(decide.plan_body(
                 pending, article.text, article.found_by, article.final_url, article.validators,
                 decide.text_hash(article.text), result, self.notifier.channels,
-                article.stated, article.attachments))
+                article.stated, article.attachments, language))
         return requests, received
 
     def _merged(self, source: Source, pending: PendingBody, article: ArticleText) -> bool:
@@ -432,9 +486,12 @@ class Monitor:
 
     def _apply_edit(self, source: Source, item_id: int, companies: Sequence[str], title: str,
                     summary: str, article: ArticleText | None, what: str) -> None:
-        text = article.text if article is not None else self.store.body_of(item_id)
-        result = self.matcher.match(title, summary, text or "",
-                                    article.attachment_text if article is not None else "")
+        stored = self.store.stored_text(item_id)
+        text = article.text if article is not None else stored.body
+        language = decide.statement_language(article.language if article is not None else None,
+                                             stored.language or source.languages[0])
+        result = self.matcher.match(title, summary, text or "", article.attachment_text
+                                    if article is not None else stored.attachments, language)
         plan = decide.plan_edit(
             item_id, companies, title, summary, article.text if article else None,
             article.validators if article else None,
@@ -524,14 +581,13 @@ class Monitor:
             read += 1
             if decide.wholly_older(items, since) and not end:
                 # Not recorded now, and where a deeper backfill resumes.
-                self.store.apply_backfill_page(source.id, source.regulator, source.timezone, (),
-                                               walk, BackfillPosition(page, False))
+                self.store.apply_backfill_page(source.id, Origin.of(source), (), walk,
+                                               BackfillPosition(page, False))
                 return BackfillReport(source.id, read, recorded, (BackfillStop.DATE,))
             new = decide.plan_history(items, self.store.known_items(i.key for i in items),
-                                      self.matcher.match)
+                                      self._listing_matcher(source))
             recorded += self.store.apply_backfill_page(
-                source.id, source.regulator, source.timezone, new, walk,
-                BackfillPosition(page + 1, end))
+                source.id, Origin.of(source), new, walk, BackfillPosition(page + 1, end))
             self._link_events(i.item.key for i in new if i.result.matches)
             page += 1
             if progress:
@@ -553,11 +609,13 @@ class Monitor:
     def _publish(self, force: bool) -> list[Path]:
         settings = self.config.settings
         directory = self.state_dir / "feeds"
-        companies, regulators = self.store.feed_groups()
+        groups = self.store.feed_groups()
+        companies, regulators = groups.companies, groups.regulators
         company_slugs, regulator_slugs = slugs(companies), slugs(regulators)
         stems = ["all", *(["topic"] if settings.topic_feed else []),
                  *(f"company/{company_slugs[c]}" for c in companies),
-                 *(f"regulator/{regulator_slugs[r]}" for r in regulators)]
+                 *(f"regulator/{regulator_slugs[r]}" for r in regulators),
+                 *(f"jurisdiction/{j}" for j in groups.jurisdictions)]
         health = [self._health(s) for s in self.config.sources if s.enabled]
         fingerprint = (f"{__version__}|{self.store.fingerprint()}|{settings.model_dump_json()}|"
                        + ",".join(f"{h.source_id}:{h.health}:{h.since}" for h in health))
@@ -578,6 +636,11 @@ class Monitor:
         specs += [FeedSpec(f"regulator/{regulator_slugs[r]}", f"regmon: {r}",
                            f"Statements by {r} that name facial-recognition companies",
                            self.store.matched_items(size, regulator=r)) for r in regulators]
+        specs += [FeedSpec(f"jurisdiction/{j}", f"regmon: {jurisdiction_name(j)}",
+                           f"Statements of regulators in {jurisdiction_name(j)} that name "
+                           "facial-recognition companies",
+                           self.store.matched_items(size, jurisdiction=j))
+                  for j in groups.jurisdictions]
         return publish(specs, directory, settings.base_url, fingerprint, health)
 
     def _health(self, source: Source) -> SourceHealth:

@@ -73,14 +73,14 @@ def test_first_poll_records_history_silently_then_announces_exactly_the_new_matc
     blog = entries[1]
     assert blog["link"] == f"{world.ico.base}{ICO_NEWS}/2026/11/blog-balancing-privacy-and-" \
         "crime-prevention/"
-    assert {t["term"] for t in blog["tags"]} == {"ICO", "Facewatch"}
+    assert {t["term"] for t in blog["tags"]} == {"ICO", "Facewatch", "gb"}
     assert "Facewatch" in blog["summary"] and "live facial recognition" in blog["summary"]
 
     bunnings = entries[2]
     assert bunnings["id"] == f"https://127.0.0.1:{world.oaic.server.server_port}/news/" \
         "media-centre/bunnings-breached-australians-privacy"
     assert bunnings["published"] == "2026-11-19T11:00:00+00:00"  # the stated day, everywhere
-    assert {t["term"] for t in bunnings["tags"]} == {"OAIC", "Bunnings"}
+    assert {t["term"] for t in bunnings["tags"]} == {"OAIC", "Bunnings", "au"}
 
     opc = entries[0]
     assert opc["link"] == f"{world.opc.base}/en/opc-news/news-and-announcements/2026/" \
@@ -100,7 +100,8 @@ def test_a_run_with_nothing_new_leaves_the_feeds_byte_identical(world: World, re
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in _feed_files(regmon)}
     assert set(before) == {"all.atom", "all.rss", "feeds.opml", "health.atom", "clearview-ai.atom",
                            "clearview-ai.rss", "oaic.atom", "oaic.rss", "ico.atom", "ico.rss",
-                           "opc.atom", "opc.rss"}
+                           "opc.atom", "opc.rss", "au.atom", "au.rss", "gb.atom", "gb.rss",
+                           "ca.atom", "ca.rss"}
 
     assert regmon("once").code == 0
     assert regmon("feed").code == 0
@@ -161,4 +162,6 @@ def test_feeds_per_company_and_regulator_and_an_opml_list_of_them(
     urls = [o.attrib["xmlUrl"].removeprefix("http://127.0.0.1:8421/") for o in outlines]
     assert urls == ["all.atom", "company/bunnings.atom", "company/clearview-ai.atom",
                     "company/facewatch.atom", "company/pimeyes.atom", "regulator/ico.atom",
-                    "regulator/oaic.atom", "regulator/opc.atom"]
+                    "regulator/oaic.atom", "regulator/opc.atom", "jurisdiction/au.atom",
+                    "jurisdiction/ca.atom", "jurisdiction/gb.atom"]
+    assert titles("jurisdiction/gb.atom") == titles("regulator/ico.atom")

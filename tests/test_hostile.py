@@ -23,7 +23,7 @@ import feedparser
 import pytest
 
 from monitor.clock import FakeClock
-from monitor.decide import NewItem
+from monitor.decide import NewItem, Origin
 from monitor.model import BodyState, ListedItem, MatchResult
 from monitor.publish.secrets import Secrets
 from monitor.store import BackfillPosition, Store
@@ -169,7 +169,7 @@ def test_a_raw_url_stored_by_an_older_regmon_is_given_up_not_retried_forever(
     _baseline(world, regmon)
     with Store(regmon.state_dir / "regmon.sqlite3", FakeClock(datetime.now(UTC))) as store:
         bad = f"{world.oaic.base}/news/media-centre/bad\nslug"
-        store.apply_backfill_page("oaic-media", "OAIC", "Australia/Sydney", [NewItem(
+        store.apply_backfill_page("oaic-media", Origin("OAIC", "Australia/Sydney", "en", "au"), [NewItem(
             ListedItem("oaic-media", bad, bad, "Stored raw by an older regmon"), MatchResult(),
             True)], "planted", BackfillPosition(0, False))
     run = regmon("once")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from monitor.config import LANGUAGE
 from monitor.extract.common import (
     MAX_BODY,
     MAX_TITLE,
@@ -22,23 +24,40 @@ FALLBACKS = ("main", "article", "[role=main]", "#main-content", "#content")
 MIN_TEXT = 40
 
 
+class PageText(NamedTuple):
+    """What a statement's page says: its text, the rule that found it, its language."""
+
+    text: str
+    found_by: str  # the selector that matched, or "largest text block", or "whole page"
+    language: str | None  # the primary subtag of <html lang="fr-CA">: "fr"; None unstated
+
+
 def extract_article(
     body: bytes,
     content_type: str = "",
     body_selectors: tuple[str, ...] = (),
     strip_selectors: tuple[str, ...] = (),
-) -> tuple[str, str]:
-    """The body text of a statement's page (printable, bounded) and the rule that found it.
+) -> PageText:
+    """The body text of a statement's page (printable, bounded), the rule that found it and
+    the language the page declares.
 
     Never fails for a missed selector: configured selectors, then common containers, then
     the element holding the most paragraph text, then the whole page body."""
-    text, found_by = _article(body, content_type, body_selectors, strip_selectors)
-    return bounded(text, MAX_BODY), found_by
-
-
-def _article(body: bytes, content_type: str, body_selectors: tuple[str, ...],
-             strip_selectors: tuple[str, ...]) -> tuple[str, str]:
     tree = LexborHTMLParser(decode_html(body, content_type))
+    text, found_by = _article(tree, body_selectors, strip_selectors)
+    return PageText(bounded(text, MAX_BODY), found_by, _language(tree))
+
+
+def _language(tree: LexborHTMLParser) -> str | None:
+    root = tree.css_first("html")
+    declared = (root.attributes.get("lang") or root.attributes.get("xml:lang") or "") \
+        if root is not None else ""
+    primary = declared.strip().split("-")[0].split("_")[0].lower()
+    return primary if LANGUAGE.match(primary) else None
+
+
+def _article(tree: LexborHTMLParser, body_selectors: tuple[str, ...],
+             strip_selectors: tuple[str, ...]) -> tuple[str, str]:
     for selector in (*ALWAYS_STRIP, *strip_selectors):
         for node in tree.css(selector):
             node.decompose()

@@ -28,6 +28,19 @@ EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 REGULATOR_SCHEME = "https://regmon.invalid/regulator"
 COMPANY_SCHEME = "https://regmon.invalid/company"
+JURISDICTION_SCHEME = "https://regmon.invalid/jurisdiction"
+JURISDICTIONS = {
+    "au": "Australia", "gb": "the United Kingdom", "ca": "Canada", "ca-ab": "Alberta",
+    "ca-bc": "British Columbia", "ca-qc": "Québec", "ca-on": "Ontario", "nz": "New Zealand",
+    "eu": "the European Union", "fr": "France", "it": "Italy", "nl": "the Netherlands",
+    "gr": "Greece", "se": "Sweden", "es": "Spain", "de": "Germany",
+    "de-bw": "Baden-Württemberg", "de-hh": "Hamburg", "ie": "Ireland", "us": "the United States",
+}
+
+
+def jurisdiction_name(code: str) -> str:
+    """A jurisdiction code in words: "ca-bc" -> "British Columbia"."""
+    return JURISDICTIONS.get(code, code.upper())
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,9 @@ def _entry(gen: Any, item: StoredItem) -> None:
     entry.published(item.published or item.first_seen)
     entry.updated(item.updated)
     entry.category(term=item.regulator, scheme=REGULATOR_SCHEME, label=item.regulator)
+    if item.jurisdiction:
+        for code in dict.fromkeys((item.jurisdiction.split("-")[0], item.jurisdiction)):
+            entry.category(term=code, scheme=JURISDICTION_SCHEME, label=jurisdiction_name(code))
     for company in item.companies:
         entry.category(term=company, scheme=COMPANY_SCHEME, label=company)
     entry.summary(xml_safe(describe_html(item)), type="html")

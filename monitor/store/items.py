@@ -17,8 +17,11 @@ from monitor.decide import (
     EventCandidate,
     KnownItem,
     NewItem,
+    Origin,
     PendingBody,
     RecheckCandidate,
+    Rematch,
+    StoredMatch,
     story_key,
 )
 from monitor.model import BodyState, ListedItem, Validators
@@ -33,6 +36,15 @@ class Version:
     seen_at: datetime
     title: str
     content_hash: str | None
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """What a statement was last matched on."""
+
+    body: str | None
+    language: str | None
+    attachments: str  # the text of the documents its page links
 
 
 class ItemStore(Database):
@@ -106,12 +118,12 @@ class ItemStore(Database):
             db.execute(
                 "UPDATE items SET body = ?, body_state = ?, body_found_by = ?, final_url = ?,"
                 " body_attempts = body_attempts + 1, topic = ?, rejections = ?,"
-                " body_fetched_at = ?, body_etag = ?, body_last_modified = ?, content_hash = ?"
-                " WHERE id = ?",
+                " body_fetched_at = ?, body_etag = ?, body_last_modified = ?, content_hash = ?,"
+                " language = COALESCE(?, language) WHERE id = ?",
                 (plan.text, BodyState.OK, plan.found_by, plan.final_url,
                  int(plan.result.is_topic), rejections_json(plan.result), now,
                  plan.validators.etag, plan.validators.last_modified, plan.content_hash,
-                 plan.item_id))
+                 plan.language, plan.item_id))
             insert_matches(db, plan.item_id, plan.result)
             if plan.stated is not None:
                 db.execute("UPDATE items SET published = COALESCE(published, ?) WHERE id = ?",
@@ -170,10 +182,59 @@ class ItemStore(Database):
             insert_matches(db, plan.item_id, plan.result)
             enqueue(db, plan.item_id, plan.outbox, now)
 
-    def body_of(self, item_id: int) -> str | None:
-        """A statement's page text as last read."""
-        rows = self._read("SELECT body FROM items WHERE id = ?", (item_id,))
+    def apply_origins(self, origins: dict[str, Origin]) -> None:
+        """Stamp statements stored before languages and jurisdictions were kept with their
+        source's (never overwriting what a statement's own page said)."""
+        with self._write() as db:
+            db.executemany("UPDATE items SET language = COALESCE(language, ?), jurisdiction ="
+                           " COALESCE(jurisdiction, ?) WHERE source_id = ? AND"
+                           " (language IS NULL OR (jurisdiction IS NULL AND ? IS NOT NULL))",
+                           [(o.language, o.jurisdiction, source_id, o.jurisdiction)
+                            for source_id, o in origins.items()])
+
+    def stored_matches(self, after_id: int, limit: int) -> list[StoredMatch]:
+        """Stored statements after `after_id`, in id order, with their text and matches."""
+        rows = self._read("SELECT id, title, summary, COALESCE(body, ''), COALESCE(language,"
+                          " 'en'), topic FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                          (after_id, limit))
+        ids = [int(r[0]) for r in rows]
+        found: dict[int, list[tuple[str, str, str]]] = {}
+        for m in self._read_in("SELECT item_id, company, alias, rule FROM matches WHERE item_id"
+                               " IN ({marks}) ORDER BY item_id, position", ids):
+            found.setdefault(int(m[0]), []).append((m[1], m[2], m[3]))
+        attached: dict[int, list[str]] = {}
+        for a in self._read_in("SELECT item_id, text FROM attachments WHERE text != '' AND"
+                               " item_id IN ({marks}) ORDER BY rowid", ids):
+            attached.setdefault(int(a[0]), []).append(a[1])
+        return [StoredMatch(int(r[0]), r[1], r[2], r[3], "\n\n".join(attached.get(r[0], [])),
+                            r[4], tuple(found.get(int(r[0]), [])), bool(r[5])) for r in rows]
+
+    def watchlist_fingerprint(self) -> str | None:
+        """The fingerprint of the watchlist the stored statements were last matched with."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'watchlist'")
         return rows[0][0] if rows else None
+
+    def apply_rematch(self, changes: Iterable[Rematch], fingerprint: str | None = None) -> None:
+        """Replace the matches of statements a changed watchlist judges differently (no
+        notifications: they are history); with `fingerprint`, record that every stored
+        statement has now been matched with that watchlist."""
+        with self._write() as db:
+            for change in changes:
+                insert_matches(db, change.item_id, change.result)
+                db.execute("UPDATE items SET topic = ?, rejections = ? WHERE id = ?",
+                           (int(change.result.is_topic), rejections_json(change.result),
+                            change.item_id))
+            if fingerprint is not None:
+                db.execute("INSERT INTO meta (key, value) VALUES ('watchlist', ?) ON CONFLICT"
+                           " (key) DO UPDATE SET value = excluded.value", (fingerprint,))
+
+    def stored_text(self, item_id: int) -> StoredText:
+        """A statement's page text as last read, its language and its documents' text."""
+        rows = self._read("SELECT body, language FROM items WHERE id = ?", (item_id,))
+        attached = self._read("SELECT text FROM attachments WHERE item_id = ? AND text != ''"
+                              " ORDER BY rowid", (item_id,))
+        return StoredText(rows[0][0] if rows else None, rows[0][1] if rows else None,
+                          "\n\n".join(r[0] for r in attached))
 
     def versions(self, item_id: int) -> list[Version]:
         """Every version of a statement, oldest first."""
@@ -206,19 +267,20 @@ class ItemStore(Database):
                        (event_id, item_id, event_id))
 
 
-def insert_item(db: sqlite3.Connection, source_id: str, regulator: str, timezone: str,
-                new: NewItem, now: str) -> int:
+def insert_item(db: sqlite3.Connection, source_id: str, origin: Origin, new: NewItem,
+                now: str) -> int:
     """Insert a statement, its matches and its first version; 0 when its identity is
     already stored."""
     item, result = new.item, new.result
     cursor = db.execute(
         "INSERT INTO items (key, url, source_id, regulator, title, summary, published,"
-        " timezone, tags, first_seen_at, updated_at, is_new, topic, rejections)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-        (item.key, item.url, source_id, regulator, item.title, item.summary,
-         item.published.isoformat() if item.published else None, timezone,
+        " timezone, tags, first_seen_at, updated_at, is_new, topic, rejections, language,"
+        " jurisdiction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (key) DO NOTHING",
+        (item.key, item.url, source_id, origin.regulator, item.title, item.summary,
+         item.published.isoformat() if item.published else None, origin.timezone,
          json.dumps(list(item.tags)), now, now, int(new.is_new), int(result.is_topic),
-         rejections_json(result)))
+         rejections_json(result), origin.language, origin.jurisdiction))
     if not cursor.rowcount:
         return 0
     item_id = cursor.lastrowid or 0

@@ -177,4 +177,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (item_id, url)
     );
     """,
+    # 14: languages and jurisdictions: a statement's language (its page's, else its
+    # source's) picks the context words it is matched with; its jurisdiction ("ca-bc") makes
+    # feeds by country and province. `meta` keeps the watchlist's fingerprint, so a changed
+    # watchlist is run over the stored statements once
+    """
+    ALTER TABLE items ADD COLUMN language TEXT;
+    ALTER TABLE items ADD COLUMN jurisdiction TEXT;
+    CREATE INDEX items_by_jurisdiction ON items (jurisdiction);
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )

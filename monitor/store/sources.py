@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from monitor.decide import FailurePlan, NewItem, PollPlan, SourceSnapshot
+from monitor.decide import FailurePlan, NewItem, Origin, PollPlan, SourceSnapshot
 from monitor.model import Health, HostState, Validators
 from monitor.store.base import Database, moment, stamp
 from monitor.store.items import insert_item
@@ -110,13 +110,13 @@ class SourceStore(Database):
         rows = self._read("SELECT etag, last_modified, body_hash FROM pages WHERE key = ?", (key,))
         return Validators(rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
-    def apply_poll(self, plan: PollPlan, regulator: str, timezone: str) -> None:
+    def apply_poll(self, plan: PollPlan, origin: Origin) -> None:
         """Commit one successful poll: the new statements with their matches and outbox rows,
         the pages' validators (with the items read from them: saved earlier, a crash would
         make the next poll see 304 and miss those statements) and the source's state."""
         now = self._now()
         with self._write() as db:
-            self._insert_new(db, plan.source_id, regulator, timezone, plan.new, now)
+            self._insert_new(db, plan.source_id, origin, plan.new, now)
             for move in plan.moves:
                 # The identity (and so the feed entry's id) stays; the link readers follow moves.
                 db.execute("INSERT OR IGNORE INTO aliases (key, item_id) VALUES (?, ?)",
@@ -175,14 +175,14 @@ class SourceStore(Database):
         return BackfillPosition(int(rows[0][0]), bool(rows[0][1])) if rows \
             else BackfillPosition(0, False)
 
-    def apply_backfill_page(self, source_id: str, regulator: str, timezone: str,
+    def apply_backfill_page(self, source_id: str, origin: Origin,
                             new: Sequence[NewItem], walk: str,
                             position: BackfillPosition) -> int:
         """Record one archive page's statements as history and where the walk now stands, in
         one transaction. Returns how many statements were new to the store."""
         now = self._now()
         with self._write() as db:
-            added = self._insert_new(db, source_id, regulator, timezone, new, now)
+            added = self._insert_new(db, source_id, origin, new, now)
             db.execute(
                 "INSERT INTO backfill (source_id, next_page, done, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (source_id) DO UPDATE SET next_page = excluded.next_page,"
@@ -191,11 +191,11 @@ class SourceStore(Database):
         return added
 
     @staticmethod
-    def _insert_new(db: sqlite3.Connection, source_id: str, regulator: str, timezone: str,
+    def _insert_new(db: sqlite3.Connection, source_id: str, origin: Origin,
                     new: Sequence[NewItem], now: str) -> int:
         added = 0
         for each in new:
-            item_id = insert_item(db, source_id, regulator, timezone, each, now)
+            item_id = insert_item(db, source_id, origin, each, now)
             if item_id:
                 added += 1
                 enqueue(db, item_id, each.outbox, now)

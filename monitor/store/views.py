@@ -24,6 +24,15 @@ from monitor.store.outbox import Delivery
 
 
 @dataclass(frozen=True)
+class FeedGroups:
+    """What there is one feed each for."""
+
+    companies: list[str]
+    regulators: list[str]
+    jurisdictions: list[str]
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What regmon can show of a statement: what it said, where, when, and why it matched."""
 
@@ -56,6 +65,8 @@ class StatementRow:
     body_state: BodyState
     body_attempts: int
     matched: bool
+    language: str | None = None
+    jurisdiction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,7 @@ class ViewStore(Database):
         return [StatementRow(r["id"], r["key"], r["title"], r["source_id"],
                              date.fromisoformat(r["published"]) if r["published"] else None,
                              bool(r["is_new"]), BodyState(r["body_state"]), r["body_attempts"],
-                             bool(r["matched"]))
+                             bool(r["matched"]), r["language"], r["jurisdiction"])
                 for r in self._read(
                     "SELECT i.*, EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) AS matched"
                     " FROM items i ORDER BY i.id")]
@@ -99,10 +110,12 @@ class ViewStore(Database):
         return int(rows[0][0]) if rows else None
 
     def matched_items(self, limit: int, *, topic_only: bool = False, company: str | None = None,
-                      regulator: str | None = None) -> list[StoredItem]:
+                      regulator: str | None = None,
+                      jurisdiction: str | None = None) -> list[StoredItem]:
         """The newest statements that matched (or, with topic_only, that are about facial
         recognition but name no watched company), newest stated date first; optionally only
-        those naming `company` or published by `regulator`."""
+        those naming `company`, published by `regulator`, or in `jurisdiction` ("ca" takes
+        in "ca-bc")."""
         params: list[object] = []
         if topic_only:
             where = "NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) AND i.topic = 1"
@@ -114,19 +127,27 @@ class ViewStore(Database):
         if regulator:
             where += " AND i.regulator = ?"
             params.append(regulator)
+        if jurisdiction:
+            where += " AND (i.jurisdiction = ? OR i.jurisdiction LIKE ?)"
+            params += [jurisdiction, f"{jurisdiction}-%"]
         rows = self._read(
             f"SELECT * FROM items i WHERE {where}"
             " ORDER BY COALESCE(i.published, substr(i.first_seen_at, 1, 10)) DESC,"
             " i.first_seen_at DESC, i.id DESC LIMIT ?", (*params, limit))
         return self._with_matches(rows)
 
-    def feed_groups(self) -> tuple[list[str], list[str]]:
-        """The companies and the regulators that have matched statements (one feed each)."""
+    def feed_groups(self) -> FeedGroups:
+        """The companies, regulators and jurisdictions (countries, and provinces or states)
+        that have matched statements: one feed each."""
         companies = [r[0] for r in self._read("SELECT DISTINCT company FROM matches ORDER BY 1")]
         regulators = [r[0] for r in self._read(
             "SELECT DISTINCT i.regulator FROM items i JOIN matches m ON m.item_id = i.id"
             " ORDER BY 1")]
-        return companies, regulators
+        places = {r[0] for r in self._read(
+            "SELECT DISTINCT i.jurisdiction FROM items i JOIN matches m ON m.item_id = i.id"
+            " WHERE i.jurisdiction IS NOT NULL")}
+        places |= {p.split("-")[0] for p in places}
+        return FeedGroups(companies, regulators, sorted(places))
 
     def matched_among(self, keys: Iterable[str]) -> set[str]:
         """Which of these statements have at least one match."""
@@ -197,7 +218,8 @@ class ViewStore(Database):
                 snippets=tuple(dict.fromkeys(m["snippet"] for m in matches)),
                 topic=bool(row["topic"]), event=row["event_id"], related=related,
                 stated=date.fromisoformat(row["published"]) if row["published"] else None,
-                timezone=row["timezone"]))
+                timezone=row["timezone"], language=row["language"],
+                jurisdiction=row["jurisdiction"]))
         return out
 
 
