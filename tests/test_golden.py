@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from monitor.config import Source, load_config
+from monitor.config import Source, load_config, load_included
 from monitor.errors import ExtractError
 from monitor.extract import extract_article, extract_listing
 from monitor.pipeline import page_request
@@ -40,16 +40,23 @@ def _captured_sources() -> dict[str, Source]:
             for source in load_config(stanza).sources}
 
 
+def _catalogue_sources() -> dict[str, Source]:
+    """The optional regulators' stanzas (regulators/<id>.toml), read as `include` reads them."""
+    return {source.id: source for stanza in sorted((REPO / "regulators").glob("*.toml"))
+            for source in load_included(stanza, "included by the golden tests")}
+
+
 SHIPPED = _all_sources()
-SOURCES = {**SHIPPED, **_captured_sources()}
-PAGES = sorted(p for p in FIXTURES.glob("*/*") if p.suffix in (".html", ".json", ".rss")
+CATALOGUE = _catalogue_sources()
+SOURCES = {**SHIPPED, **_captured_sources(), **CATALOGUE}
+PAGES = sorted(p for p in FIXTURES.glob("*/*") if p.suffix in (".html", ".json", ".rss", ".atom")
                and not p.name.endswith(".expected.json"))
 
 
 def _extract(path: Path) -> dict[str, Any]:
     source = SOURCES[path.parent.name]
     if path.name.startswith("article"):
-        text, found_by = extract_article(path.read_bytes(), "", source.article_body,
+        text, found_by, _ = extract_article(path.read_bytes(), "", source.article_body,
                                          source.article_strip)
         return {"found_by": found_by, "text": text}
     url, _ = page_request(source, 0)
@@ -77,10 +84,12 @@ def test_extraction_matches_the_golden_file(page: Path) -> None:
     assert actual == json.loads(expected_path.read_text())
 
 
-def test_every_shipped_source_has_golden_pages() -> None:
-    for source_id in SHIPPED:
+def test_every_shipped_and_catalogue_source_has_golden_pages() -> None:
+    assert len(CATALOGUE) >= 12
+    for source_id in [*SHIPPED, *CATALOGUE]:
         folder = FIXTURES / source_id
-        pages = [p.name for p in folder.glob("*") if not p.name.endswith(".expected.json")]
+        pages = [p.name for p in folder.glob("*") if not p.name.endswith(".expected.json")
+                 and p.name != "site.toml"]
         assert any(n.startswith("article") for n in pages), f"{source_id} has no saved article"
         assert any(not n.startswith("article") for n in pages), f"{source_id} has no listing"
         for name in pages:
