@@ -31,3 +31,9 @@ frame  # signal handlers' signature
 tb  # __exit__'s signature
 request  # socketserver.handle_error's signature
 client_address
+_._tags_regex
+_._email_addresses
+_._route_tz
+_._places
+_._routes_reach_channels
+_.handle_DATA  # aiosmtpd handler hook

@@ -29,7 +29,12 @@ from monitor.errors import (
 )
 from monitor.lock import StateLock
 from monitor.model import AlertKind, Health, ListedItem, OutboxState, SourceReport
-from monitor.publish.secrets import Secrets, install_redaction, load_secrets
+from monitor.publish.secrets import (
+    Secrets,
+    channel_secret_names,
+    install_redaction,
+    load_secrets,
+)
 from monitor.text import one_line, printable
 
 if TYPE_CHECKING:
@@ -330,6 +335,8 @@ def cmd_once(args: argparse.Namespace) -> int:
             run = monitor.run_once(args.source)
             raised = list(monitor.notifier.raised)
             paused = monitor.notifier.paused()
+            unreachable = monitor.notifier.unreachable()
+            hints = {name: monitor.notifier.secret_hint(name) for name in unreachable}
         finally:
             monitor.close()
     failed = [r for r in run.sources if not r.ok and not r.skipped]
@@ -356,10 +363,13 @@ def cmd_once(args: argparse.Namespace) -> int:
         if channel not in run.delivery.paused_now:  # (this run's pause was said above)
             print(f"regmon: notifications to {channel} are paused ({one_line(reason)}); fix it, "
                   "then run `regmon deliveries retry`", file=sys.stderr)
+    for channel, waiting in unreachable.items():
+        print(f"regmon: {waiting} notification(s) wait for the channel {channel}, whose URL is "
+              f"not set: set {hints[channel]}", file=sys.stderr)
     if sys.stdout.isatty():
         print(_summary(run.sources))
     stale = [r for r in run.sources if r.stale]
-    return EXIT_FAILED if failed or needs_human or paused or stale else EXIT_OK
+    return EXIT_FAILED if failed or needs_human or paused or stale or unreachable else EXIT_OK
 
 
 def _summary(reports: Sequence[SourceReport]) -> str:
@@ -380,13 +390,17 @@ def _secrets(config: Config) -> Secrets:
     """Webhook secrets from the environment or systemd credentials, checked, and kept out of
     every log line from now on. A generic webhook without a signing key is refused unless the
     configuration says `allow_unsigned_webhook = true`: receivers cannot tell it from a forgery."""
-    secrets = load_secrets()
+    secrets = load_secrets(channels=config.notifications.channels)
     problems = secrets.problems()
-    if secrets.webhook_url and not secrets.webhook_secret and \
-            not config.settings.allow_unsigned_webhook:
-        problems.append("REGMON_WEBHOOK_URL is set but REGMON_WEBHOOK_SECRET is not, so the "
-                        "webhook would go out unsigned: set the secret (whsec_<base64>), or "
-                        "allow_unsigned_webhook = true in [settings] to send it unsigned on purpose")
+    webhooks = ["REGMON_WEBHOOK_URL"] if secrets.webhook_url else []
+    webhooks += [channel_secret_names(name)[0] for name, channel in
+                 config.notifications.channels.items()
+                 if channel.kind == "webhook" and name in secrets.channels]
+    if webhooks and not secrets.webhook_secret and not config.settings.allow_unsigned_webhook:
+        problems.append(f"{' and '.join(webhooks)} {'is' if len(webhooks) == 1 else 'are'} set "
+                        "but REGMON_WEBHOOK_SECRET is not, so the webhook would go out unsigned: "
+                        "set the secret (whsec_<base64>), or allow_unsigned_webhook = true in "
+                        "[settings] to send it unsigned on purpose")
     if problems:
         raise ConfigError([ConfigProblem("environment", "", None, p) for p in problems])
     install_redaction(secrets)
@@ -428,7 +442,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     config = load_config(config_path(args))
     secrets = _secrets(config)
     store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
-    notifier = Notifier(store, SystemClock(), config.settings, secrets)
+    notifier = Notifier(store, SystemClock(), config.settings, secrets, config.notifications)
     try:
         results = notifier.send_test()
     finally:
@@ -706,6 +720,8 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{len(config.watchlist.company)} watched companies")
     for note in _stanza_notes(config):
         print(f"  {note}")
+    for line in _route_lines(config):
+        print(line)
     if args.offline:
         return EXIT_OK
     monitor = Monitor(config, state_dir(args), SystemClock())
@@ -760,6 +776,34 @@ def _stanza_notes(config: Config) -> list[str]:
         notes.append(f"{users}: in {language!r}, for which the watchlist has no "
                      f"[context.{language}] words; only English context words count there")
     return notes
+
+
+def _route_lines(config: Config) -> list[str]:
+    """Each route, the channel it reaches and whether that channel's URL is set (never the
+    URL itself), for `regmon check`."""
+    from monitor.publish.channels import registry
+    from monitor.publish.secrets import secret_source, secret_value
+
+    notifications = config.notifications
+    secrets = load_secrets(channels=notifications.channels)
+    channels = registry(notifications)
+    if not notifications.routes:
+        have = [n for n, c in channels.items() if c.subscriber and secret_value(secrets, c.secret)]
+        reach = f"every statement goes to {', '.join(have)} at once" if have \
+            else "no channel is configured"
+        return [f"Routes: none: {reach}"]
+    lines = ["Routes:"]
+    for number, route in enumerate(notifications.routes, start=1):
+        channel = channels[route.channel]
+        kind = notifications.channels[route.channel].kind \
+            if route.channel in notifications.channels else route.channel
+        to = notifications.channels[route.channel].to if route.channel in \
+            notifications.channels else ()
+        reach = f"{kind} to {', '.join(to)}" if to else kind
+        state = "URL set" if secret_value(secrets, channel.secret) else \
+            f"URL NOT SET: set {secret_source(channel.secret)}"
+        lines.append(f"  {number}. {route.describe()} -> {route.channel} ({reach}): {state}")
+    return lines
 
 
 def _check_live(config: Config, args: argparse.Namespace) -> int:

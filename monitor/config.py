@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from monitor.errors import ConfigError, ConfigProblem
+from monitor.model import StatementType
 
 MIN_INTERVAL_MINUTES = 5
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -264,8 +265,15 @@ class JsonSource(_SourceBase):
     summary_path: str | None = None
     date_path: str | None = None
     total_pages_path: str | None = None
+    tags_path: str | None = None  # a row's labels (its type: "Monetary penalties")
+    tags_regex: str | None = None  # the part of that text to keep: the first group
     order_param: str | None = None  # the body key that orders the results ("order")
     backfill_orders: tuple[str, ...] = ()  # a backfill walks the archive in each of these
+
+    @field_validator("tags_regex")
+    @classmethod
+    def _tags_regex(cls, value: str | None) -> str | None:
+        return _check_regex(value)
 
 
 class FeedSource(_SourceBase):
@@ -349,11 +357,108 @@ class Watchlist(_Strict):
         return self
 
 
+CHANNEL = re.compile(r"^[a-z][a-z0-9-]*$")
+BUILT_IN_CHANNELS = ("slack", "webhook")  # configured by their own variables, as before routes
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ChannelConfig(_Strict):
+    """A named place notifications go. Its URL (with any password) is a secret: it comes from
+    REGMON_CHANNEL_<NAME>_URL or the credential channel-<name>-url, never from this file."""
+
+    kind: Literal["slack", "webhook", "email", "teams", "discord", "ntfy", "apprise"]
+    to: tuple[str, ...] = ()  # email: the recipients
+    sender: str | None = None  # email: the From address
+    subject_prefix: str = "[regmon]"  # email
+
+    @model_validator(mode="after")
+    def _email_addresses(self) -> ChannelConfig:
+        if self.kind == "email" and (not self.to or not self.sender):
+            raise ValueError("an email channel needs `to` (a list of addresses) and `sender`")
+        if self.kind != "email" and (self.to or self.sender):
+            raise ValueError("`to` and `sender` are for email channels only")
+        for address in (*self.to, *([self.sender] if self.sender else [])):
+            if "@" not in address or any(c in address for c in "\r\n,;"):
+                raise ValueError(f"{address!r} is not one email address")
+        return self
+
+
+class Route(_Strict):
+    """Which statements go to a channel, and when: every filter given must hold (a filter
+    lists alternatives); `instant`, or a `daily` digest at `at` in `timezone`, or a `weekly`
+    one on `day`."""
+
+    channel: str
+    companies: tuple[str, ...] = ()
+    regulators: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()  # "ca" takes in "ca-bc"
+    types: tuple[StatementType, ...] = ()
+    languages: tuple[str, ...] = ()
+    mode: Literal["instant", "daily", "weekly"] = "instant"
+    at: str = "08:00"
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                 "sunday"] = "monday"
+    timezone: str = "UTC"
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not a time of day like '08:00'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _route_tz(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @field_validator("jurisdictions")
+    @classmethod
+    def _places(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not JURISDICTION.match(code):
+                raise ValueError(f"{code!r} is not a jurisdiction code like 'gb' or 'ca-bc'")
+        return value
+
+    def describe(self) -> str:
+        """The route in words, for `regmon check`."""
+        filters = [f"{name} {', '.join(map(str, values))}" for name, values in (
+            ("companies", self.companies), ("regulators", self.regulators),
+            ("jurisdictions", self.jurisdictions), ("types", self.types),
+            ("languages", self.languages)) if values]
+        when = {"instant": "instantly", "daily": f"daily at {self.at} {self.timezone}",
+                "weekly": f"weekly on {self.day.title()} at {self.at} {self.timezone}"}[self.mode]
+        return f"{'; '.join(filters) or 'every statement'}: {when}"
+
+
+class Notifications(_Strict):
+    """Named channels and the routes to them. Without routes, every configured channel gets
+    every statement at once (Slack and the webhook, as before routes existed)."""
+
+    channels: dict[str, ChannelConfig] = {}
+    routes: tuple[Route, ...] = ()
+
+
 class _FileConfig(_Strict):
     watchlist: str = "watchlist.toml"
     include: tuple[str, ...] = ()  # files of [[sources]] stanzas (the regulators/ catalogue)
     settings: Settings = Settings()
     sources: tuple[AnySource, ...] = ()
+    channels: dict[str, ChannelConfig] = {}
+    routes: tuple[Route, ...] = ()
+
+    @model_validator(mode="after")
+    def _routes_reach_channels(self) -> _FileConfig:
+        for name in self.channels:
+            if not CHANNEL.match(name) or name in (*BUILT_IN_CHANNELS, "operator"):
+                raise ValueError(f"channel name {name!r} must be lower-case letters, digits and "
+                                 "hyphens, and not slack, webhook or operator (those are built in)")
+        known = (*self.channels, *BUILT_IN_CHANNELS)
+        for route in self.routes:
+            if route.channel not in known:
+                raise ValueError(f"a route names the channel {route.channel!r}, which is not "
+                                 f"defined (channels: {', '.join(known)})")
+        return self
 
 
 class _IncludedFile(_Strict):
@@ -371,6 +476,7 @@ class Config(BaseModel):
     settings: Settings
     sources: tuple[Source, ...]
     watchlist: Watchlist
+    notifications: Notifications = Notifications()
 
     def source(self, source_id: str) -> Source:
         """The source with this id; KeyError when there is none."""
@@ -414,8 +520,21 @@ def load_config(path: Path) -> Config:
         raise ConfigError(problems)
     watch_path = (path.parent / parsed.watchlist).resolve()
     watchlist = load_watchlist(watch_path)
+    companies = {c.name for c in watchlist.company}
+    regulators = {source.regulator for source, _ in sources}
+    for index, route in enumerate(parsed.routes):
+        unknown = [c for c in route.companies if c not in companies]
+        unknown += [r for r in route.regulators if r not in regulators]
+        if unknown:
+            problems.append(ConfigProblem(
+                str(path), f"routes[{index}]", _find_line(text, ["routes", index]),
+                f"{', '.join(map(repr, unknown))}: no watched company or configured regulator "
+                "has that name (names are as the watchlist and the sources spell them)"))
+    if problems:
+        raise ConfigError(problems)
     return Config(path=path, settings=parsed.settings,
-                  sources=tuple(source for source, _ in sources), watchlist=watchlist)
+                  sources=tuple(source for source, _ in sources), watchlist=watchlist,
+                  notifications=Notifications(channels=parsed.channels, routes=parsed.routes))
 
 
 def load_included(path: Path, where: str) -> tuple[Source, ...]:

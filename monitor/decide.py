@@ -13,10 +13,11 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
-from monitor.config import Settings, Source
+from monitor.config import WEEKDAYS, Route, Settings, Source
 from monitor.model import (
     NEW_STATEMENT,
     AlertKind,
@@ -28,6 +29,7 @@ from monitor.model import (
     ListedItem,
     MatchResult,
     OutboxState,
+    StatementType,
     Validators,
 )
 
@@ -111,6 +113,7 @@ class PendingBody:
     attempts: int
     is_new: bool
     matched: bool  # it already matched on its title and summary
+    statement_type: StatementType = StatementType.OTHER
 
 
 @dataclass(frozen=True)
@@ -150,11 +153,119 @@ class Alert:
 
 @dataclass(frozen=True)
 class OutboxRow:
-    """One notification to enqueue: a statement on a channel, for a reason."""
+    """One notification to enqueue: a statement on a channel, for a reason; with a digest
+    window, held until `due_at` and sent in that window's digest."""
 
     channel: str
     state: OutboxState
     announcement: Announcement = NEW_STATEMENT
+    due_at: datetime | None = None
+    digest: str | None = None  # the window in words: "daily at 08:00 Europe/London"
+
+
+@dataclass(frozen=True)
+class About:
+    """What routes filter a statement on, besides the companies it names."""
+
+    regulator: str
+    jurisdiction: str | None
+    statement_type: StatementType
+    language: str
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where and when each matched statement is announced, as of `now`: the configured
+    routes, or, without any, every subscriber channel at once."""
+
+    routes: tuple[Route, ...]
+    now: datetime
+
+    @classmethod
+    def everywhere(cls, channels: Sequence[str], now: datetime) -> Routing:
+        """Today's behaviour without routes: every channel, instantly."""
+        return cls(tuple(Route(channel=c) for c in channels), now)
+
+    def rows(self, companies: Sequence[str], about: About,
+             state: OutboxState = OutboxState.PENDING,
+             announcement: Announcement = NEW_STATEMENT) -> tuple[OutboxRow, ...]:
+        """One row per channel some route to it takes the statement to; where several do,
+        the soonest (an instant route beats a digest)."""
+        chosen: dict[str, OutboxRow] = {}
+        for route in self.routes:
+            if not route_takes(route, companies, about):
+                continue
+            row = OutboxRow(route.channel, state, announcement) if route.mode == "instant" \
+                else OutboxRow(route.channel, state, announcement, next_window(route, self.now),
+                               route.describe().rsplit(": ", 1)[-1])
+            held = chosen.get(route.channel)
+            if held is None or (held.due_at is not None and
+                                (row.due_at is None or row.due_at < held.due_at)):
+                chosen[route.channel] = row
+        return tuple(chosen.values())
+
+
+def route_takes(route: Route, companies: Sequence[str], about: About) -> bool:
+    """Whether every filter of `route` holds for a statement (an empty filter always does)."""
+    place = about.jurisdiction or ""
+    return ((not route.companies or any(c in route.companies for c in companies))
+            and (not route.regulators or about.regulator in route.regulators)
+            and (not route.jurisdictions or any(place == j or place.startswith(j + "-")
+                                                for j in route.jurisdictions))
+            and (not route.types or about.statement_type in route.types)
+            and (not route.languages or about.language in route.languages))
+
+
+def next_window(route: Route, now: datetime) -> datetime:
+    """When a digest route next sends, strictly after `now`: the next `at` local time (on
+    `day`, for a weekly route) in the route's zone, so 08:00 in London stays 08:00 across a
+    change of daylight-saving time. A local time a spring-forward skips is taken as the
+    same wall time after the change (zoneinfo's reading of it)."""
+    zone = ZoneInfo(route.timezone)
+    hour, minute = (int(part) for part in route.at.split(":"))
+    today = now.astimezone(zone).date()
+    for offset in range(9):
+        day = today + timedelta(days=offset)
+        if route.mode == "weekly" and WEEKDAYS[day.weekday()] != route.day:
+            continue
+        moment = datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+        if moment > now:
+            return moment
+    raise AssertionError("a week always has the day")
+
+
+_TYPE_WORDS: tuple[tuple[StatementType, tuple[str, ...]], ...] = (
+    (StatementType.FINE, ("monetary penalt", "fine", "fined", "fines", "penalty", "amende",
+                          "sanction", "sanzion", "bußgeld", "bussgeld", "boete", "multa",
+                          "πρόστιμ", "sanktionsavgift", "civil penalt")),
+    (StatementType.REPRIMAND, ("reprimand",)),
+    (StatementType.ENFORCEMENT_NOTICE, ("enforcement notice", "enforcement action",
+                                        "mise en demeure", "order ", "orders ", "ordered ",
+                                        "ordonn", "banned", "bans ", "ban ")),
+    (StatementType.INVESTIGATION, ("investigation", "inquiry", "enquête", "istruttoria",
+                                   "indagine", "untersuchung", "onderzoek", "investigación",
+                                   "έρευν", "granskning", "report of findings", "findings")),
+    (StatementType.DECISION, ("decision", "décision", "decisione", "entscheidung",
+                              "besluit", "resolución", "απόφαση", "beslut", "ruling",
+                              "determination")),
+    (StatementType.GUIDANCE, ("guidance", "guide", "lignes directrices", "recommandation",
+                              "linee guida", "leitlinie", "richtsnoer", "guía",
+                              "κατευθυντήρι", "vägledning", "code of practice")),
+    (StatementType.SPEECH, ("speech", "remarks", "discours", "discorso", "rede", "toespraak",
+                            "discurso", "ομιλία", "tal vid", "keynote")),
+)
+
+
+def statement_type(title: str, tags: Sequence[str] = ()) -> StatementType:
+    """What kind of statement this is: first from the listing's own labels (the ICO's
+    "Monetary penalties", the OPC's "Speech"), then from words of its title, in any of the
+    catalogue's languages; "other" when nothing says."""
+    for text in (" ".join(tags), title):
+        words = " " + re.sub(r"[^\w\s]", " ", text.lower()) + " "
+        for kind, stems in _TYPE_WORDS:
+            if any(f" {stem}" in words for stem in stems):
+                return kind
+    return StatementType.OTHER
 
 
 @dataclass(frozen=True)
@@ -165,6 +276,7 @@ class NewItem:
     result: MatchResult
     is_new: bool  # first seen after the baseline: news, not history
     outbox: tuple[OutboxRow, ...] = ()
+    statement_type: StatementType = StatementType.OTHER
 
 
 @dataclass(frozen=True)
@@ -270,7 +382,7 @@ class Failure:
 
 
 def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str, KnownItem],
-              match: Callable[[str, str], MatchResult], channels: Sequence[str],
+              match: Callable[[str, str], MatchResult], routing: Routing, origin: Origin,
               settings: Settings,
               same_story: Mapping[str, KnownItem] | None = None) -> PollPlan | FailurePlan:
     """Judge one read listing against what is known: a failure when the page is far smaller
@@ -303,9 +415,11 @@ def plan_poll(snapshot: SourceSnapshot, listing: ListingRead, known: Mapping[str
     new = []
     for item in unseen:
         result = match(item.title, item.summary)
-        rows = tuple(OutboxRow(c, state) for c in channels) \
+        about = About(origin.regulator, origin.jurisdiction,
+                      statement_type(item.title, item.tags), origin.language)
+        rows = routing.rows(result.companies, about, state) \
             if result.matches and not baseline else ()
-        new.append(NewItem(item, result, not baseline, rows))
+        new.append(NewItem(item, result, not baseline, rows, about.statement_type))
     edits = tuple(EditSeen(known[i.key], i) for i in listing.items
                   if i.key in known and is_edited(i, known[i.key]))
     return PollPlan(snapshot.source_id, baseline, tuple(new), edits, listing.validators,
@@ -403,15 +517,15 @@ def is_edited(item: ListedItem, known: KnownItem) -> bool:
 
 def plan_body(pending: PendingBody, text: str, found_by: str, final_url: str,
               validators: Validators, content_hash: str, result: MatchResult,
-              channels: Sequence[str], stated: date | None = None,
-              attachments: Sequence[Attachment] = (), language: str | None = None) -> BodyPlan:
+              routing: Routing, about: About, stated: date | None = None,
+              attachments: Sequence[Attachment] = ()) -> BodyPlan:
     """A page read for the first time. A new statement that matches only now, on its body or
     a PDF it links, is announced now (one that matched on its title was announced already).
     A day the page states fills in a listing that gave none."""
     announce = pending.is_new and not pending.matched and bool(result.matches)
-    rows = tuple(OutboxRow(c, OutboxState.PENDING) for c in channels) if announce else ()
+    rows = routing.rows(result.companies, about) if announce else ()
     return BodyPlan(pending.id, text, found_by, final_url, validators, content_hash, result, rows,
-                    stated, tuple(attachments), language)
+                    stated, tuple(attachments), about.language)
 
 
 def page_deferred(kind: FetchErrorKind, status: int | None) -> bool:
@@ -436,11 +550,12 @@ def plan_body_failure(pending: PendingBody, *, hopeless: bool) -> BodyFailurePla
 
 def plan_edit(item_id: int, companies_before: Sequence[str], title: str, summary: str,
               body: str | None, body_validators: Validators | None, body_hash: str | None,
-              version_hash: str, result: MatchResult, channels: Sequence[str]) -> EditPlan:
+              version_hash: str, result: MatchResult, routing: Routing,
+              about: About) -> EditPlan:
     """A new version of a statement. Only an edit that names a watched company the statement
     did not name before is announced ("Updated: ..."), once per channel."""
     added = tuple(sorted(c for c in result.companies if c not in set(companies_before)))
-    rows = tuple(OutboxRow(c, OutboxState.PENDING, Announcement(added)) for c in channels) \
+    rows = routing.rows(result.companies, about, OutboxState.PENDING, Announcement(added)) \
         if added else ()
     return EditPlan(item_id, title, summary, body, body_validators, body_hash, version_hash,
                     result, added, rows)
@@ -490,8 +605,8 @@ def plan_history(items: Sequence[ListedItem], known: Iterable[str],
     """What a backfill records of one archive page: the statements not stored yet, matched,
     as history (never announced, so no outbox rows)."""
     stored = set(known)
-    return tuple(NewItem(i, match(i.title, i.summary), False) for i in items
-                 if i.key not in stored)
+    return tuple(NewItem(i, match(i.title, i.summary), False, (),
+                         statement_type(i.title, i.tags)) for i in items if i.key not in stored)
 
 
 def backfill_makes_baseline(baseline_at: datetime | None) -> bool:

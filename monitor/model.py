@@ -47,6 +47,19 @@ class BodyState(StrEnum):
     MISSING = "missing"  # given up: the statement keeps its title-and-summary match
 
 
+class StatementType(StrEnum):
+    """What kind of statement a regulator published (from its listing's tags and its title)."""
+
+    FINE = "fine"
+    ENFORCEMENT_NOTICE = "enforcement notice"
+    REPRIMAND = "reprimand"
+    DECISION = "decision"
+    INVESTIGATION = "investigation"
+    GUIDANCE = "guidance"
+    SPEECH = "speech"
+    OTHER = "other"
+
+
 class OutboxState(StrEnum):
     """Where an outbox row stands."""
 
@@ -237,6 +250,7 @@ class StoredItem:
     timezone: str = "UTC"  # the zone of the regulator's stated days
     language: str | None = None
     jurisdiction: str | None = None  # "ca-bc": a country, and a province or state
+    statement_type: StatementType = StatementType.OTHER
 
 
 @dataclass(frozen=True)

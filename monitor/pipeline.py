@@ -192,7 +192,8 @@ class Monitor:
         self.store = Store(state_dir / "regmon.sqlite3", clock)
         self.fetcher = fetcher or Fetcher(config.settings, clock, self.store)
         self.matcher = CompiledWatchlist(config.watchlist)
-        self.notifier = Notifier(self.store, clock, config.settings, secrets or Secrets())
+        self.notifier = Notifier(self.store, clock, config.settings, secrets or Secrets(),
+                                 config.notifications)
         self.store.apply_origins({s.id: Origin.of(s) for s in config.sources})
         self.rematch_history()
         self.stopping = threading.Event()  # set by the daemon: finish early, commit, return
@@ -278,7 +279,8 @@ class Monitor:
         moved = self.store.same_stories(source.id, (i for i in listing.items
                                                     if i.key not in known))
         plan = decide.plan_poll(snapshot, listing.read(), known, self._listing_matcher(source),
-                                self.notifier.channels, self.config.settings, moved)
+                                self.notifier.routing(), Origin.of(source),
+                                self.config.settings, moved)
         if isinstance(plan, FailurePlan):
             return self._failed_plan(plan)
         self.store.apply_poll(plan, Origin.of(source))
@@ -420,10 +422,12 @@ class Monitor:
             language = decide.statement_language(article.language, source.languages[0])
             result = self.matcher.match(pending.title, pending.summary, article.text,
                                         article.attachment_text, language)
+            about = decide.About(source.regulator, source.jurisdiction, pending.statement_type,
+                                 language)
             self.store.apply_body(decide.plan_body(
                 pending, article.text, article.found_by, article.final_url, article.validators,
-                decide.text_hash(article.text), result, self.notifier.channels,
-                article.stated, article.attachments, language))
+                decide.text_hash(article.text), result, self.notifier.routing(), about,
+                article.stated, article.attachments))
         return requests, received
 
     def _merged(self, source: Source, pending: PendingBody, article: ArticleText) -> bool:
@@ -496,7 +500,8 @@ class Monitor:
             item_id, companies, title, summary, article.text if article else None,
             article.validators if article else None,
             decide.text_hash(article.text) if article else None,
-            decide.version_hash(title, summary, text), result, self.notifier.channels)
+            decide.version_hash(title, summary, text), result, self.notifier.routing(),
+            decide.About(source.regulator, source.jurisdiction, stored.statement_type, language))
         self.store.apply_edit(plan)
         log.info("source %s: %s: %s%s", source.id, what, title,
                  f" (now also names {', '.join(plan.added)})" if plan.added else "")

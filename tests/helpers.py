@@ -100,19 +100,19 @@ class Runs:
     state directory, one fake clock and one set of secrets."""
 
     def __init__(self, world: World, tmp: Path, clock: FakeClock, secrets: Secrets,
-                 **settings: object) -> None:
-        self.config = load_config(world.write_config(tmp / "etc", **settings))
+                 extra: str = "", **settings: object) -> None:
+        self.config = load_config(world.write_config(tmp / "etc", extra, **settings))
         self.state = tmp / "state"
         self.clock = clock
         self.secrets = secrets
 
     @classmethod
     def after_baseline(cls, world: World, tmp: Path, clock: FakeClock, secrets: Secrets,
-                       **settings: object) -> Runs:
+                       extra: str = "", **settings: object) -> Runs:
         """The quiet three-site world, polled once: its statements are history, so what the
         test publishes next is what gets announced."""
         first_world(world)
-        runs = cls(world, tmp, clock, secrets, **settings)
+        runs = cls(world, tmp, clock, secrets, extra, **settings)
         runs.once()
         return runs
 

@@ -367,10 +367,11 @@ class World:
                 text = text.replace("[settings]\n", f"[settings]\n{line}\n", 1)
         return text
 
-    def write_config(self, directory: Path, **settings: object) -> Path:
-        """Write the test sources.toml (and the shipped watchlist beside it)."""
+    def write_config(self, directory: Path, extra: str = "", **settings: object) -> Path:
+        """Write the test sources.toml (and the shipped watchlist beside it), with `extra`
+        TOML (channels, routes) at its end."""
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / "sources.toml"
-        path.write_text(self.config_text(**settings))
+        path.write_text(self.config_text(**settings) + extra)
         (directory / "watchlist.toml").write_text((REPO / "watchlist.toml").read_text())
         return path

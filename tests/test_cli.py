@@ -139,7 +139,7 @@ def test_a_company_named_only_in_the_article_body_is_found(world: World, regmon:
 
     entry = feedparser.parse(str(regmon.feeds / "all.atom")).entries[0]
     assert entry["title"] == quiet.title
-    assert {t["term"] for t in entry["tags"]} == {"OAIC", "Kmart", "au"}
+    assert {t["term"] for t in entry["tags"]} == {"OAIC", "Kmart", "au", "guidance"}
 
 
 def test_every_request_carries_the_honest_user_agent(world: World, regmon: Regmon) -> None:

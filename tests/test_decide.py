@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from monitor import decide
-from monitor.config import Settings
+from monitor.config import Route, Settings
 from monitor.decide import (
     EventCandidate,
     Failure,
@@ -31,6 +31,7 @@ from monitor.model import (
     Match,
     MatchResult,
     OutboxState,
+    StatementType,
     Validators,
 )
 from monitor.pipeline import BackfillReport
@@ -58,10 +59,19 @@ def _known(items: list[ListedItem]) -> dict[str, KnownItem]:
     return {i.key: KnownItem(n, i.key, i.title, i.summary) for n, i in enumerate(items)}
 
 
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+ORIGIN = decide.Origin("OAIC", "Australia/Sydney", "en", "au")
+ABOUT = decide.About("OAIC", "au", StatementType.OTHER, "en")
+
+
+def _everywhere(*channels: str) -> decide.Routing:
+    return decide.Routing.everywhere(channels, NOW)
+
+
 def _poll(snapshot: SourceSnapshot, items: list[ListedItem], known: list[ListedItem],
           channels: tuple[str, ...] = ("slack",), complete: bool = True) -> PollPlan | FailurePlan:
-    return decide.plan_poll(snapshot, _listing(items, complete), _known(known), _match, channels,
-                            SETTINGS)
+    return decide.plan_poll(snapshot, _listing(items, complete), _known(known), _match,
+                            _everywhere(*channels), ORIGIN, SETTINGS)
 
 
 BASELINED = SourceSnapshot("oaic-media", baseline_at=T0, usual_count=2.0)
@@ -159,7 +169,7 @@ def test_what_counts_as_an_edit(listed: tuple[str, str], known: tuple[str, str],
     item = _item(1, listed[0], listed[1])
     assert decide.is_edited(item, KnownItem(1, item.key, known[0], known[1])) == edited
     plan = decide.plan_poll(BASELINED, _listing([item]), {item.key: KnownItem(
-        1, item.key, known[0], known[1])}, _match, (), SETTINGS)
+        1, item.key, known[0], known[1])}, _match, _everywhere(), ORIGIN, SETTINGS)
     assert isinstance(plan, PollPlan) and len(plan.edits) == int(edited)
 
 
@@ -167,8 +177,8 @@ def test_a_statement_listed_under_a_new_url_is_a_move_not_news() -> None:
     old, new = _item(1, "Statement on Clearview AI", day=date(2024, 8, 21)), \
         _item(2, "Statement on  Clearview AI", day=date(2024, 8, 21))
     known = KnownItem(5, old.key, old.title, "")
-    plan = decide.plan_poll(BASELINED, _listing([new]), {}, _match, ("slack",), SETTINGS,
-                            {new.key: known})
+    plan = decide.plan_poll(BASELINED, _listing([new]), {}, _match, _everywhere("slack"), ORIGIN,
+                            SETTINGS, {new.key: known})
     assert isinstance(plan, PollPlan)
     assert (plan.new, [(m.known.id, m.item.key) for m in plan.moves]) == ((), [(5, new.key)])
 
@@ -275,7 +285,7 @@ def test_a_page_read_announces_a_statement_that_matches_only_on_its_body(
     pending = PendingBody(7, "https://oaic.example/s/7", "https://oaic.example/s/7", "T", "S", 0,
                           is_new, matched)
     plan = decide.plan_body(pending, "text", "main", pending.url, Validators(), "hash", result,
-                            ("slack", "webhook"))
+                            _everywhere("slack", "webhook"), ABOUT)
     assert len(plan.outbox) == (2 if announced else 0)
 
 
@@ -303,7 +313,7 @@ def test_an_edit_is_announced_only_for_the_companies_it_adds(
 ) -> None:
     result = MatchResult(tuple(Match(c, c, "r", "s", "body") for c in after))
     plan = decide.plan_edit(1, before, "T", "S", "body", Validators("e"), "h", "v", result,
-                            ("slack",))
+                            _everywhere("slack"), ABOUT)
     assert plan.added == added
     assert [r.announcement for r in plan.outbox] == ([Announcement(added)] if added else [])
 
@@ -406,3 +416,100 @@ def test_why_a_backfill_stopped_in_words(stops: tuple[BackfillStop, ...], since:
 def test_announcements_keep_the_stored_values(announcement: Announcement, stored: str) -> None:
     assert announcement.stored() == stored
     assert Announcement.parse(stored) == announcement
+
+
+
+# -- routes, digests and statement types -------------------------------------------------------
+
+LEGAL = Route(channel="email", companies=("Clearview AI", "PimEyes"), mode="daily", at="08:00",
+              timezone="Europe/London")
+UK_DESK = Route(channel="teams", regulators=("ICO",))
+EVERYTHING = Route(channel="discord")
+ICO = decide.About("ICO", "gb", StatementType.FINE, "en")
+OAIC_ABOUT = decide.About("OAIC", "au", StatementType.INVESTIGATION, "en")
+CNIL = decide.About("CNIL", "fr", StatementType.FINE, "fr")
+
+
+@pytest.mark.parametrize(("companies", "about", "channels"), [
+    (("Clearview AI",), ICO, {"email", "teams", "discord"}),
+    (("Bunnings",), ICO, {"teams", "discord"}),
+    (("PimEyes",), OAIC_ABOUT, {"email", "discord"}),
+    (("Bunnings",), OAIC_ABOUT, {"discord"}),
+])
+def test_the_three_routes_take_each_statement_where_it_belongs(
+        companies: tuple[str, ...], about: decide.About, channels: set[str]) -> None:
+    rows = decide.Routing((LEGAL, UK_DESK, EVERYTHING), NOW).rows(companies, about)
+    assert {r.channel for r in rows} == channels
+    digest = [r for r in rows if r.channel == "email"]
+    assert all(r.due_at == datetime(2026, 11, 29, 8, 0, tzinfo=UTC) and
+               r.digest == "daily at 08:00 Europe/London" for r in digest)
+    assert all(r.due_at is None for r in rows if r.channel != "email")
+
+
+@pytest.mark.parametrize(("route", "about", "takes"), [
+    (Route(channel="x", jurisdictions=("ca",)), decide.About("OIPC BC", "ca-bc",
+                                                                 StatementType.OTHER, "en"), True),
+    (Route(channel="x", jurisdictions=("ca-bc",)), decide.About("OPC", "ca",
+                                                                    StatementType.OTHER, "en"), False),
+    (Route(channel="x", jurisdictions=("ca",)), decide.About("CAI", "cat", StatementType.OTHER,
+                                                              "fr"), False),
+    (Route(channel="x", types=(StatementType.FINE,)), CNIL, True),
+    (Route(channel="x", types=(StatementType.SPEECH,)), CNIL, False),
+    (Route(channel="x", languages=("fr",)), CNIL, True),
+    (Route(channel="x", languages=("en",), regulators=("CNIL",)), CNIL, False),
+])
+def test_every_filter_of_a_route_must_hold(route: Route, about: decide.About,
+                                           takes: bool) -> None:
+    assert decide.route_takes(route, ("Clearview AI",), about) is takes
+
+
+def test_an_instant_route_beats_a_digest_to_the_same_channel() -> None:
+    both = (LEGAL, Route(channel="email", regulators=("ICO",)))
+    [row] = decide.Routing(both, NOW).rows(("Clearview AI",), ICO)
+    assert (row.channel, row.due_at, row.digest) == ("email", None, None)
+
+
+LONDON_DAILY = Route(channel="e", mode="daily", at="08:00", timezone="Europe/London")
+
+
+@pytest.mark.parametrize(("now", "window"), [
+    # British Summer Time ends on Sunday 25 October 2026: 08:00 is 07:00 UTC, then 08:00 UTC
+    (datetime(2026, 10, 24, 6, 59, tzinfo=UTC), datetime(2026, 10, 24, 7, 0, tzinfo=UTC)),
+    (datetime(2026, 10, 24, 7, 0, tzinfo=UTC), datetime(2026, 10, 25, 8, 0, tzinfo=UTC)),
+    (datetime(2026, 10, 25, 7, 30, tzinfo=UTC), datetime(2026, 10, 25, 8, 0, tzinfo=UTC)),
+    # and begins on Sunday 29 March 2026
+    (datetime(2026, 3, 28, 9, 0, tzinfo=UTC), datetime(2026, 3, 29, 7, 0, tzinfo=UTC)),
+])
+def test_a_daily_digest_stays_at_its_local_time_across_daylight_saving(
+        now: datetime, window: datetime) -> None:
+    assert decide.next_window(LONDON_DAILY, now) == window
+
+
+def test_a_weekly_digest_waits_for_its_day() -> None:
+    weekly = Route(channel="e", mode="weekly", day="monday", at="09:30", timezone="America/Toronto")
+    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    assert decide.next_window(weekly, saturday) == datetime(2026, 11, 30, 14, 30, tzinfo=UTC)
+    monday_after = datetime(2026, 11, 30, 14, 30, tzinfo=UTC)
+    assert decide.next_window(weekly, monday_after) == datetime(2026, 12, 7, 14, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("title", "tags", "kind"), [
+    ("ICO fines Clearview AI Inc more than £7.5m", (), StatementType.FINE),
+    ("Clearview AI Inc", ("Monetary penalties",), StatementType.FINE),
+    ("Serco Leisure", ("Enforcement notices",), StatementType.ENFORCEMENT_NOTICE),
+    ("Chelmer Valley High School", ("Reprimands",), StatementType.REPRIMAND),
+    ("Bunnings breached Australians’ privacy with facial recognition tool", (),
+     StatementType.OTHER),
+    ("Investigation into Clearview AI", (), StatementType.INVESTIGATION),
+    ("Commissioner’s speech to the IAPP", (), StatementType.SPEECH),
+    ("Guidance on biometric recognition", (), StatementType.GUIDANCE),
+    ("Rite Aid Banned from Using AI Facial Recognition", (), StatementType.ENFORCEMENT_NOTICE),
+    ("Riconoscimento facciale: il Garante privacy sanziona Clearview", (), StatementType.FINE),
+    ("Απόφαση 35/2022", (), StatementType.DECISION),
+    ("Poliisi: vägledning om kameraövervakning", (), StatementType.GUIDANCE),
+    ("Edmonton Police Service’s use of Clearview AI contravened the FOIP Act", (),
+     StatementType.OTHER),
+])
+def test_a_statement_type_comes_from_the_listings_labels_then_its_title(
+        title: str, tags: tuple[str, ...], kind: StatementType) -> None:
+    assert decide.statement_type(title, tags) == kind

@@ -81,7 +81,7 @@ def test_an_edit_that_adds_a_watched_company_is_announced_once(
         assert [(r.announcement, r.state) for r in outbox(store)] == [
             (Announcement(("PimEyes",)), OutboxState.SENT)]
     assert {t["term"] for t in _entry(runs, "OAIC opens investigation")["tags"]} == {
-        "OAIC", "PimEyes", "au"}
+        "OAIC", "PimEyes", "au", "investigation"}
 
 
 def test_a_page_edited_behind_an_unchanged_listing_is_found_by_a_daily_recheck(

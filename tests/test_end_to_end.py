@@ -73,14 +73,14 @@ def test_first_poll_records_history_silently_then_announces_exactly_the_new_matc
     blog = entries[1]
     assert blog["link"] == f"{world.ico.base}{ICO_NEWS}/2026/11/blog-balancing-privacy-and-" \
         "crime-prevention/"
-    assert {t["term"] for t in blog["tags"]} == {"ICO", "Facewatch", "gb"}
+    assert {t["term"] for t in blog["tags"]} == {"ICO", "Facewatch", "gb", "other"}
     assert "Facewatch" in blog["summary"] and "live facial recognition" in blog["summary"]
 
     bunnings = entries[2]
     assert bunnings["id"] == f"https://127.0.0.1:{world.oaic.server.server_port}/news/" \
         "media-centre/bunnings-breached-australians-privacy"
     assert bunnings["published"] == "2026-11-19T11:00:00+00:00"  # the stated day, everywhere
-    assert {t["term"] for t in bunnings["tags"]} == {"OAIC", "Bunnings", "au"}
+    assert {t["term"] for t in bunnings["tags"]} == {"OAIC", "Bunnings", "au", "other"}
 
     opc = entries[0]
     assert opc["link"] == f"{world.opc.base}/en/opc-news/news-and-announcements/2026/" \

@@ -52,4 +52,4 @@ def test_the_readme_stanza_adds_a_fourth_regulator(regmon: Regmon) -> None:
     feed = feedparser.parse(str(regmon.feeds / "all.atom"))
     assert [(e["title"], e["published"]) for e in feed.entries] == [
         ("OPC urges caution in facial recognition trial", "2022-11-24T11:00:00+00:00")]
-    assert {t["term"] for t in feed.entries[0]["tags"]} == {"OPC NZ", "Foodstuffs"}
+    assert {t["term"] for t in feed.entries[0]["tags"]} == {"OPC NZ", "Foodstuffs", "other"}

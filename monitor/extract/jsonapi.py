@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from monitor.config import JsonSource
@@ -48,13 +49,27 @@ def extract(source: JsonSource, body: bytes, page_url: str, content_type: str = 
         raw_date = _text(field(row, source.date_path)) if source.date_path else ""
         stated = parse_stated_date(raw_date or None, source.date_format, source.date_regex)
         items.append(listed_item(source.id, url, key, title, summary,
-                                 stated or date_from_url(url, source.date_from_url)))
+                                 stated or date_from_url(url, source.date_from_url),
+                                 _tags(row, source)))
     total = field(document, source.total_pages_path) if source.total_pages_path else None
     pages = page_count(total)
     if total is not None and pages is None:
         warnings.append(f"ignored a page count of {str(total)[:40]!r} (not a number from 1 to "
                         f"{MAX_PAGE_COUNT:,})")
     return ListingPage(tuple(items), tuple(warnings), pages)
+
+
+def _tags(row: Any, source: JsonSource) -> list[str]:
+    """A row's labels: the text at `tags_path` (a list of them, or one), or the part of it
+    `tags_regex`'s first group picks ("23 May 2022, Monetary penalties" -> the type)."""
+    if not source.tags_path:
+        return []
+    value = field(row, source.tags_path)
+    texts = [_text(v) for v in value] if isinstance(value, list) else [_text(value)]
+    if source.tags_regex:
+        found = (re.search(source.tags_regex, t) for t in texts)
+        texts = [m.group(1) for m in found if m and m.groups()]
+    return [t.strip() for t in texts if t.strip()]
 
 
 def page_count(value: Any) -> int | None:

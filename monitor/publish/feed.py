@@ -29,6 +29,7 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]
 REGULATOR_SCHEME = "https://regmon.invalid/regulator"
 COMPANY_SCHEME = "https://regmon.invalid/company"
 JURISDICTION_SCHEME = "https://regmon.invalid/jurisdiction"
+TYPE_SCHEME = "https://regmon.invalid/type"
 JURISDICTIONS = {
     "au": "Australia", "gb": "the United Kingdom", "ca": "Canada", "ca-ab": "Alberta",
     "ca-bc": "British Columbia", "ca-qc": "Québec", "ca-on": "Ontario", "nz": "New Zealand",
@@ -137,6 +138,8 @@ def _entry(gen: Any, item: StoredItem) -> None:
             entry.category(term=code, scheme=JURISDICTION_SCHEME, label=jurisdiction_name(code))
     for company in item.companies:
         entry.category(term=company, scheme=COMPANY_SCHEME, label=company)
+    entry.category(term=str(item.statement_type), scheme=TYPE_SCHEME,
+                   label=str(item.statement_type))
     entry.summary(xml_safe(describe_html(item)), type="html")
 
 

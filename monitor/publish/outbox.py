@@ -17,8 +17,10 @@ Secrets are redacted from every log line and error stored.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,11 +30,12 @@ import httpx
 
 from monitor import PROJECT_URL, __version__
 from monitor.clock import Clock
-from monitor.config import Settings
+from monitor.config import Notifications, Settings
+from monitor.decide import Routing
 from monitor.errors import DeliveryError
 from monitor.model import AlertKind, OutboxState, StoredItem
-from monitor.publish.channels import Batch, Channel, SendContext, registry
-from monitor.publish.secrets import CREDENTIAL_FILES, Redactor, Secrets, secret_value
+from monitor.publish.channels import Batch, Channel, Endpoint, Post, SendContext, registry
+from monitor.publish.secrets import Redactor, Secrets, secret_source, secret_value
 from monitor.store import Delivery, Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ FIRST_BACKOFF = 30.0
 MAX_BACKOFF = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(days=1)
 MIN_POST_INTERVAL = 1.0  # seconds between two posts to one webhook
+LONGEST_WINDOW = timedelta(days=8)  # a digest row due further ahead: the clock jumped back
 
 
 @dataclass
@@ -68,18 +72,21 @@ class Notifier:
     """Drains the outbox to every configured channel."""
 
     def __init__(self, store: Store, clock: Clock, settings: Settings, secrets: Secrets,
+                 notifications: Notifications | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
         self.secrets = secrets
+        self.notifications = notifications or Notifications()
         self.redactor = Redactor(secrets)
         self._transport = transport
         self._http: httpx.Client | None = None  # made on the first post: most runs send none
         self._last_post: dict[str, float] = {}
         self.raised: list[tuple[AlertKind, str]] = []  # this run's alerts
         self._draining = threading.Lock()  # one drain at a time: no row is sent twice
-        self._configured = {name: channel for name, channel in registry().items()
+        self._known = registry(self.notifications)
+        self._configured = {name: channel for name, channel in self._known.items()
                             if secret_value(secrets, channel.secret)}
 
     def close(self) -> None:
@@ -99,6 +106,26 @@ class Notifier:
     def channels(self) -> tuple[str, ...]:
         """The subscriber channels configured: each new match gets one outbox row per channel."""
         return tuple(name for name, c in self._configured.items() if c.subscriber)
+
+    def routing(self) -> Routing:
+        """Where new matches go now: the configured routes (a route to a channel whose URL is
+        not set still enqueues: nothing is lost, and `once` says what to set), or, without
+        routes, every configured subscriber channel at once."""
+        now = self.clock.now()
+        if self.notifications.routes:
+            return Routing(self.notifications.routes, now)
+        return Routing.everywhere(self.channels, now)
+
+    def secret_hint(self, channel: str) -> str:
+        """Where the URL of `channel` is set (its environment variable), never the URL."""
+        return secret_source(self._known[channel].secret)
+
+    def unreachable(self) -> dict[str, int]:
+        """Routed channels whose URL is not set, with how many notifications wait for them."""
+        counts = self.store.delivery_counts()
+        return {route.channel: waiting for route in self.notifications.routes
+                if route.channel not in self._configured
+                and (waiting := counts.get((route.channel, OutboxState.PENDING), 0))}
 
     def paused(self) -> dict[str, str]:
         """The configured channels a human must unpause, with why."""
@@ -121,6 +148,10 @@ class Notifier:
             for channel in self._configured.values():
                 if not self.store.channel_pause(channel.name):
                     self._drain(channel, report)
+            for name, waiting in self.unreachable().items():
+                report.problems.append(
+                    f"{waiting} notification(s) wait for the channel {name}, whose URL is not "
+                    f"set: set {self.secret_hint(name)}")
             return report
 
     def _context(self) -> SendContext:
@@ -136,13 +167,17 @@ class Notifier:
     def _drain(self, channel: Channel, report: DeliveryReport) -> None:
         now = self.clock.now()
         due: list[Delivery] = []
-        for delivery in self.store.pending_deliveries(channel.name):
+        for delivery in self.store.pending_deliveries(channel.name,
+                                                      (now, now + LONGEST_WINDOW)):
             if not is_due(delivery.next_attempt_at, now):
                 break
             due.append(delivery)
         if not due:
             return
-        for batch in channel.batches(due, self._context()):
+        window = tuple(d for d in due if d.digest)
+        batches = [Batch("window", window)] if window else []
+        batches += channel.batches([d for d in due if not d.digest], self._context())
+        for batch in batches:
             try:
                 self._send(channel, batch)
             except DeliveryError as error:
@@ -155,13 +190,23 @@ class Notifier:
         url = secret_value(self.secrets, channel.secret)
         if not url:
             raise DeliveryError(f"no URL configured for {channel.name}", permanent=True)
-        post = channel.post(batch, self._context())
+
+        def post(to: str, request: Post) -> None:
+            self._post(channel, to, request)
+
+        self._pace(channel)
+        channel.send(batch, self._context(), Endpoint(url, post))
+
+    def _pace(self, channel: Channel) -> None:
         last = self._last_post.get(channel.name)
         if last is not None:
             wait = last + MIN_POST_INTERVAL - self.clock.monotonic()
             if wait > 0:
                 self.clock.sleep(wait)
         self._last_post[channel.name] = self.clock.monotonic()
+
+    def _post(self, channel: Channel, url: str, post: Post) -> None:
+        """One HTTP POST to a channel, its failure translated for the outbox."""
         log.debug("posting %d bytes to %s at %s", len(post.body), channel.name, url)  # redacted
         try:
             response = self._client.post(url, content=post.body, headers={
@@ -184,7 +229,7 @@ class Notifier:
             self.store.mark_retry(ids, now, message)
             if self.store.pause_channel(channel.name, message):
                 problem = (f"notifications to {channel.name} are paused: {message}. Fix the URL "
-                           f"({CREDENTIAL_FILES[channel.secret][0]}), then run "
+                           f"({secret_source(channel.secret)}), then run "
                            "`regmon deliveries retry`; nothing is lost meanwhile")
                 report.problems.append(problem)
                 if channel.subscriber:
@@ -263,8 +308,8 @@ def classify(channel: str, response: httpx.Response, now: datetime) -> DeliveryE
     status = response.status_code
     described = f"{channel}: HTTP {status}" + (f" {text}" if text else "")
     if status == 429:
-        return DeliveryError(described, status=status,
-                             retry_after=_retry_after(response.headers.get("retry-after"), now))
+        return DeliveryError(described, status=status, retry_after=_retry_after(
+            response.headers.get("retry-after") or _body_retry_after(response), now))
     if status in (403, 404, 410):
         return DeliveryError(described, status=status, pause=True)
     if 400 <= status < 500:
@@ -272,9 +317,19 @@ def classify(channel: str, response: httpx.Response, now: datetime) -> DeliveryE
     return DeliveryError(described, status=status)
 
 
+def _body_retry_after(response: httpx.Response) -> str | None:
+    """Discord's way: `{"retry_after": 1.5}` in the body of its 429."""
+    try:
+        value = json.loads(response.text).get("retry_after")
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _retry_after(value: str | None, now: datetime) -> float:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date); a minute if absent."""
-    if value and value.strip().isdigit():
+    """Seconds to wait from a Retry-After header (seconds, Discord's fractions too, or an
+    HTTP date); a minute if absent."""
+    if value and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
         return float(value.strip())
     if value:
         try:

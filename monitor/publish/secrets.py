@@ -7,7 +7,7 @@ import base64
 import binascii
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -22,18 +22,27 @@ CREDENTIAL_FILES = {  # systemd LoadCredential= names, beside the environment va
 }
 
 
+def channel_secret_names(channel: str) -> tuple[str, str]:
+    """The environment variable and the systemd credential that hold a named channel's URL:
+    "legal-email" -> REGMON_CHANNEL_LEGAL_EMAIL_URL, channel-legal-email-url."""
+    return (f"REGMON_CHANNEL_{channel.upper().replace('-', '_')}_URL",
+            f"channel-{channel}-url")
+
+
 @dataclass(frozen=True)
 class Secrets:
-    """Webhook URLs and the signing key. Never printed: repr shows only which are set."""
+    """Webhook URLs, the signing key, and each named channel's URL (SMTP passwords and
+    tokens included). Never printed: repr shows only which are set."""
 
     slack_url: str | None = field(default=None, repr=False)
     webhook_url: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     operator_url: str | None = field(default=None, repr=False)
+    channels: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         have = [name for name in CREDENTIAL_FILES if getattr(self, name)]
-        return f"Secrets(set={have})"
+        return f"Secrets(set={have + [f'channel {c}' for c in self.channels]})"
 
     def problems(self) -> list[str]:
         """What is wrong with the secrets as given (checked before anything is sent)."""
@@ -42,6 +51,9 @@ class Secrets:
             value = getattr(self, name)
             if value and not value.startswith(("https://", "http://")):
                 found.append(f"{CREDENTIAL_FILES[name][0]} is not an http(s) URL")
+        for channel, value in self.channels.items():
+            if "://" not in value:
+                found.append(f"{channel_secret_names(channel)[0]} is not a URL")
         if self.webhook_secret:
             try:
                 base64.b64decode(self.webhook_secret.removeprefix("whsec_"), validate=True)
@@ -55,7 +67,8 @@ class Secrets:
         token (a receiver's error page that echoes "Cannot POST /services/T0/B0/XYZ" must not
         put the token into a log, the outbox or an alert). Longest first."""
         found: set[str] = set()
-        for value in (self.slack_url, self.webhook_url, self.operator_url):
+        for value in (self.slack_url, self.webhook_url, self.operator_url,
+                      *self.channels.values()):
             if value:
                 found |= _url_forms(value)
         if self.webhook_secret:
@@ -81,13 +94,14 @@ def _token_like(piece: str) -> bool:
     return len(piece) >= 16 or (len(piece) >= TOKEN_MIN and any(c.isdigit() for c in piece))
 
 
-def load_secrets(environ: Mapping[str, str] | None = None) -> Secrets:
+def load_secrets(environ: Mapping[str, str] | None = None,
+                 channels: Iterable[str] = ()) -> Secrets:
     """Secrets from the environment, else from `$CREDENTIALS_DIRECTORY` (systemd's
-    LoadCredential=), one file per secret."""
+    LoadCredential=), one file per secret; `channels` names the configured channels."""
     env = os.environ if environ is None else environ
     directory = env.get("CREDENTIALS_DIRECTORY")
-    found: dict[str, str | None] = {}
-    for name, (variable, filename) in CREDENTIAL_FILES.items():
+
+    def read(variable: str, filename: str) -> str | None:
         value = env.get(variable)
         if not value and directory:
             # LoadCredential=NAME:FILE gives "NAME"; LoadCredential=regmon:DIR gives
@@ -97,8 +111,11 @@ def load_secrets(environ: Mapping[str, str] | None = None) -> Secrets:
                 if path.is_file():
                     value = path.read_text().strip()
                     break
-        found[name] = value.strip() if value else None
-    return Secrets(**found)
+        return value.strip() if value else None
+
+    fixed = {name: read(*names) for name, names in CREDENTIAL_FILES.items()}
+    named = {c: v for c in channels if (v := read(*channel_secret_names(c)))}
+    return Secrets(**fixed, channels=named)
 
 
 class Redactor(logging.Filter):
@@ -132,6 +149,16 @@ def install_redaction(secrets: Secrets) -> Redactor:
 
 
 def secret_value(secrets: Secrets, name: str) -> str | None:
-    """The secret called `name` ("slack_url", ...), or None when it is not set."""
+    """The secret called `name` ("slack_url", ..., or "channel:<name>" for a named channel's
+    URL), or None when it is not set."""
+    if name.startswith("channel:"):
+        return secrets.channels.get(name.removeprefix("channel:"))
     value = getattr(secrets, name, None)
     return value if isinstance(value, str) else None
+
+
+def secret_source(name: str) -> str:
+    """Where the secret called `name` is set, in words: its environment variable."""
+    if name.startswith("channel:"):
+        return channel_secret_names(name.removeprefix("channel:"))[0]
+    return CREDENTIAL_FILES[name][0]

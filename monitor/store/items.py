@@ -24,7 +24,7 @@ from monitor.decide import (
     StoredMatch,
     story_key,
 )
-from monitor.model import BodyState, ListedItem, Validators
+from monitor.model import BodyState, ListedItem, StatementType, Validators
 from monitor.store.base import Database, insert_matches, rejections_json
 from monitor.store.outbox import enqueue
 
@@ -45,6 +45,7 @@ class StoredText:
     body: str | None
     language: str | None
     attachments: str  # the text of the documents its page links
+    statement_type: StatementType = StatementType.OTHER
 
 
 class ItemStore(Database):
@@ -103,11 +104,11 @@ class ItemStore(Database):
         """Statements of a source whose page is still to be read, oldest first."""
         rows = self._read(
             "SELECT i.id, i.key, i.url, i.title, i.summary, i.body_attempts, i.is_new,"
-            " EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id) FROM items i"
-            " WHERE i.source_id = ? AND i.body_state = ? ORDER BY i.id LIMIT ?",
+            " EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id), i.statement_type"
+            " FROM items i WHERE i.source_id = ? AND i.body_state = ? ORDER BY i.id LIMIT ?",
             (source_id, BodyState.PENDING, limit))
-        return [PendingBody(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]))
-                for r in rows]
+        return [PendingBody(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]),
+                            StatementType(r[8])) for r in rows]
 
     def apply_body(self, plan: BodyPlan) -> None:
         """Store a statement's page text and its matches on the full text (and, when that is
@@ -230,11 +231,13 @@ class ItemStore(Database):
 
     def stored_text(self, item_id: int) -> StoredText:
         """A statement's page text as last read, its language and its documents' text."""
-        rows = self._read("SELECT body, language FROM items WHERE id = ?", (item_id,))
+        rows = self._read("SELECT body, language, statement_type FROM items WHERE id = ?",
+                          (item_id,))
         attached = self._read("SELECT text FROM attachments WHERE item_id = ? AND text != ''"
                               " ORDER BY rowid", (item_id,))
         return StoredText(rows[0][0] if rows else None, rows[0][1] if rows else None,
-                          "\n\n".join(r[0] for r in attached))
+                          "\n\n".join(r[0] for r in attached),
+                          StatementType(rows[0][2]) if rows else StatementType.OTHER)
 
     def versions(self, item_id: int) -> list[Version]:
         """Every version of a statement, oldest first."""
@@ -275,12 +278,12 @@ def insert_item(db: sqlite3.Connection, source_id: str, origin: Origin, new: New
     cursor = db.execute(
         "INSERT INTO items (key, url, source_id, regulator, title, summary, published,"
         " timezone, tags, first_seen_at, updated_at, is_new, topic, rejections, language,"
-        " jurisdiction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " jurisdiction, statement_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (key) DO NOTHING",
         (item.key, item.url, source_id, origin.regulator, item.title, item.summary,
          item.published.isoformat() if item.published else None, origin.timezone,
          json.dumps(list(item.tags)), now, now, int(new.is_new), int(result.is_topic),
-         rejections_json(result), origin.language, origin.jurisdiction))
+         rejections_json(result), origin.language, origin.jurisdiction, new.statement_type))
     if not cursor.rowcount:
         return 0
     item_id = cursor.lastrowid or 0

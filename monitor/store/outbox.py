@@ -29,6 +29,7 @@ class Delivery:
     item: StoredItem | None  # None for an operator alert
     message: str | None  # the alert's text
     announcement: Announcement = NEW_STATEMENT
+    digest: str | None = None  # sent in this digest window's message ("daily at 08:00 UTC")
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def enqueue(db: sqlite3.Connection, item_id: int, rows: Sequence[OutboxRow], now
     announcement stays as it is: a statement is announced once per reason)."""
     db.executemany(
         "INSERT INTO outbox (item_id, channel, reason, event_id, state, next_attempt_at,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        " created_at, due_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(item_id, row.channel, row.announcement.stored(), f"msg_{uuid.uuid4().hex}", row.state,
-          now, now) for row in rows])
+          now, now, format_utc(row.due_at) if row.due_at else None, row.digest)
+         for row in rows])

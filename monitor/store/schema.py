@@ -190,4 +190,11 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 15: routes and digests: what kind of statement each is (a route filter and a feed
+    # category), and for an outbox row held for a digest, when its window opens and which
+    """
+    ALTER TABLE items ADD COLUMN statement_type TEXT NOT NULL DEFAULT 'other';
+    ALTER TABLE outbox ADD COLUMN due_at TEXT;
+    ALTER TABLE outbox ADD COLUMN digest TEXT;
+    """,
 )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from monitor.clock import parse_utc
+from monitor.clock import format_utc, parse_utc
 from monitor.model import (
     Announcement,
     Attachment,
@@ -16,6 +16,7 @@ from monitor.model import (
     Match,
     OutboxState,
     Rejection,
+    StatementType,
     StoredItem,
     Validators,
 )
@@ -80,18 +81,22 @@ class Counts:
 class ViewStore(Database):
     """Statements as feeds, messages and `regmon show` present them."""
 
-    def pending_deliveries(self, channel: str, limit: int = 500) -> list[Delivery]:
-        """A channel's pending rows, oldest first, due or not (delivery keeps their order),
-        each with its statement."""
-        rows = self._read("SELECT * FROM outbox WHERE channel = ? AND state = ? ORDER BY id"
-                          " LIMIT ?", (channel, OutboxState.PENDING, limit))
+    def pending_deliveries(self, channel: str, window_open: tuple[datetime, datetime],
+                           limit: int = 500) -> list[Delivery]:
+        """A channel's pending rows, oldest first, whose retry is due or not (delivery keeps
+        their order) but whose digest window, if they wait for one, is open: its opening is
+        before `window_open[0]` or (a clock that jumped back) after `window_open[1]`."""
+        before, after = (format_utc(moment) for moment in window_open)
+        rows = self._read("SELECT * FROM outbox WHERE channel = ? AND state = ? AND (due_at IS"
+                          " NULL OR due_at <= ? OR due_at > ?) ORDER BY id LIMIT ?",
+                          (channel, OutboxState.PENDING, before, after, limit))
         items = {i.id: i for i in self._with_matches(self._read_in(
             "SELECT * FROM items WHERE id IN ({marks})",
             {r["item_id"] for r in rows if r["item_id"] is not None}))}
         return [Delivery(r["id"], r["event_id"], r["channel"], r["attempts"],
                          parse_utc(r["created_at"]), parse_utc(r["next_attempt_at"]),
-                         items.get(r["item_id"]), r["message"], Announcement.parse(r["reason"]))
-                for r in rows]
+                         items.get(r["item_id"]), r["message"], Announcement.parse(r["reason"]),
+                         r["digest"]) for r in rows]
 
     def statements(self) -> list[StatementRow]:
         """Every stored statement, in the order they were first seen."""
@@ -219,7 +224,8 @@ class ViewStore(Database):
                 topic=bool(row["topic"]), event=row["event_id"], related=related,
                 stated=date.fromisoformat(row["published"]) if row["published"] else None,
                 timezone=row["timezone"], language=row["language"],
-                jurisdiction=row["jurisdiction"]))
+                jurisdiction=row["jurisdiction"],
+                statement_type=StatementType(row["statement_type"])))
         return out
 
 

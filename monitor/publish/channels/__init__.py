@@ -1,16 +1,21 @@
-"""Notification channels behind one small protocol, in a registry: a new channel is one
-module here that defines a Channel and is listed in CHANNELS. The outbox (monitor.publish.
-outbox) does the ordering, retrying, pausing and marking; a channel only says which secret
-reaches it, how due rows are grouped into messages, and what one message looks like."""
+"""Notification channels behind one small protocol, in a registry of kinds: a new kind is one
+module here that defines a Channel and is listed in KINDS. The outbox (monitor.publish.outbox)
+does the ordering, retrying, pausing and marking; a channel only says which secret reaches it,
+how due rows are grouped into messages, and how one message is sent.
+
+Channels are named: `slack`, `webhook` and `operator` are built in (each with its own
+variable, as before routes), and `[channels.<name>]` in sources.toml adds more of any kind,
+each reached by the URL in REGMON_CHANNEL_<NAME>_URL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+from urllib.parse import urljoin
 
-from monitor.config import Settings
+from monitor.config import ChannelConfig, Notifications, Settings
 from monitor.errors import DeliveryError
 from monitor.model import StoredItem
 from monitor.publish.secrets import Secrets
@@ -21,7 +26,7 @@ from monitor.store import Delivery
 class Batch:
     """Outbox rows sent as one message, and the shape of that message."""
 
-    kind: str  # what the channel calls it: "one", "event", "digest", "follow-up"
+    kind: str  # "one", "event", "digest" (a busy drain), "window" (a route's digest)
     deliveries: tuple[Delivery, ...]
 
 
@@ -43,22 +48,69 @@ class SendContext:
     now: datetime
     event_announced: Callable[[Delivery], bool]
 
+    @property
+    def feed_url(self) -> str:
+        """Where every matched statement is listed: the place to read a digest's rest."""
+        return urljoin(self.settings.base_url, "all.atom")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a channel's messages go: its secret URL, and the outbox's translated way to
+    POST there (raising DeliveryError with the service's verdict)."""
+
+    url: str
+    poster: Callable[[str, Post], None]
+
+    def post(self, request: Post, url: str | None = None) -> None:
+        """POST `request` to the channel's URL (or to `url`, on the same service)."""
+        self.poster(url or self.url, request)
+
 
 class Channel(Protocol):
     """A place notifications go."""
 
-    name: str  # the outbox's channel column: "slack"
+    name: str  # the outbox's channel column: "slack", "legal-email"
     label: str  # in sentences: "Slack"
-    secret: str  # the Secrets field with its URL: "slack_url"
+    secret: str  # where its URL is: a Secrets field ("slack_url") or "channel:<name>"
     subscriber: bool  # gets statements (False: the operator channel gets alerts only)
 
     def batches(self, due: Sequence[Delivery], context: SendContext) -> list[Batch]:
-        """Due rows, in order, grouped into messages."""
+        """Due rows (none of them waiting for a digest window), in order, grouped into
+        messages."""
         ...
+
+    def send(self, batch: Batch, context: SendContext, endpoint: Endpoint) -> None:
+        """Send one message; raise DeliveryError when it was not accepted."""
+        ...
+
+
+class HttpChannel:
+    """A channel whose message is one HTTP POST (chat webhooks, ntfy, the generic webhook)."""
 
     def post(self, batch: Batch, context: SendContext) -> Post:
         """The request that sends one message."""
-        ...
+        raise NotImplementedError
+
+    def send(self, batch: Batch, context: SendContext, endpoint: Endpoint) -> None:
+        """POST the message."""
+        endpoint.post(self.post(batch, context))
+
+
+class NamedChannel:
+    """A channel of the configuration (`[channels.<name>]`): named, reached by the URL
+    stored under its name, one message per statement (digests come from routes)."""
+
+    label = "The service"
+    subscriber = True
+
+    def __init__(self, name: str, config: ChannelConfig) -> None:
+        self.name = name
+        self.secret = f"channel:{name}"
+
+    def batches(self, due: Sequence[Delivery], context: SendContext) -> list[Batch]:
+        """One message per statement."""
+        return one_by_one(due)
 
 
 def statement(delivery: Delivery) -> StoredItem:
@@ -73,9 +125,45 @@ def one_by_one(due: Sequence[Delivery]) -> list[Batch]:
     return [Batch("one", (d,)) for d in due]
 
 
-def registry() -> dict[str, Channel]:
-    """Every channel regmon knows, by name, in delivery order."""
+def by_company(batch: Batch) -> list[tuple[str, list[StoredItem]]]:
+    """A digest's statements grouped by the companies they name (a statement naming two is
+    under both), companies in the order they first appear."""
+    groups: dict[str, list[StoredItem]] = {}
+    for delivery in batch.deliveries:
+        item = statement(delivery)
+        for company in item.companies or ("(no company)",):
+            if item not in groups.setdefault(company, []):
+                groups[company].append(item)
+    return list(groups.items())
+
+
+def window_of(batch: Batch) -> str:
+    """A route digest's window in words ("daily at 08:00 Europe/London")."""
+    return next((d.digest for d in batch.deliveries if d.digest), "digest")
+
+
+def stated(item: StoredItem) -> str:
+    """The day a statement states, in words."""
+    return f"{item.stated.day} {item.stated:%B %Y}" if item.stated else "date not stated"
+
+
+def registry(notifications: Notifications | None = None) -> dict[str, Channel]:
+    """Every channel regmon can reach, by name, in delivery order: the built-in ones, then
+    the named channels of the configuration."""
     from monitor.publish.channels import operator, slack, webhook
 
-    channels: list[Channel] = [slack.SLACK, webhook.WEBHOOK, operator.OPERATOR]
+    channels: list[Channel] = [slack.Slack(), webhook.Webhook(), operator.Operator()]
+    makers = kinds()
+    for name, config in (notifications or Notifications()).channels.items():
+        channels.append(makers[config.kind](name, config))
     return {c.name: c for c in channels}
+
+
+def kinds() -> Mapping[str, Callable[[str, ChannelConfig], Channel]]:
+    """The registry of channel kinds: `kind` in `[channels.<name>]` to the channel's maker
+    (imported on use: each module loads only what it sends with)."""
+    from monitor.publish.channels import apprise, discord, email, ntfy, slack, teams, webhook
+
+    return {"slack": slack.Slack.named, "webhook": webhook.Webhook.named,
+            "email": email.Email, "teams": teams.Teams, "discord": discord.Discord,
+            "ntfy": ntfy.Ntfy, "apprise": apprise.AppriseChannel}

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from monitor.publish.channels import Batch, Post, SendContext, one_by_one
+from monitor.publish.channels import Batch, HttpChannel, Post, SendContext, one_by_one
 from monitor.publish.channels.slack import slack_escape
 from monitor.store import Delivery
 
 
-class Operator:
+class Operator(HttpChannel):
     """Where what needs a human goes."""
 
     name = "operator"
@@ -28,5 +28,3 @@ class Operator:
         text = slack_escape(batch.deliveries[0].message or "")
         return Post(json.dumps({"text": f":warning: regmon: {text}"}).encode(), {})
 
-
-OPERATOR = Operator()

@@ -9,8 +9,17 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urljoin
 
+from monitor.config import ChannelConfig
 from monitor.model import NEW_STATEMENT, Announcement, StoredItem
-from monitor.publish.channels import Batch, Post, SendContext, statement
+from monitor.publish.channels import (
+    Batch,
+    HttpChannel,
+    Post,
+    SendContext,
+    by_company,
+    statement,
+    window_of,
+)
 from monitor.store import Delivery
 
 SLACK_MAX_BLOCKS = 50
@@ -19,13 +28,20 @@ HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 
 
-class Slack:
-    """The Slack channel."""
+class Slack(HttpChannel):
+    """A Slack incoming webhook: the built-in `slack`, or a named one."""
 
-    name = "slack"
     label = "Slack"
-    secret = "slack_url"
     subscriber = True
+
+    def __init__(self, name: str = "slack", secret: str = "slack_url") -> None:
+        self.name = name
+        self.secret = secret
+
+    @classmethod
+    def named(cls, name: str, config: ChannelConfig) -> Slack:
+        """A Slack channel of the configuration, reached by its own URL."""
+        return cls(name, f"channel:{name}")
 
     def batches(self, due: Sequence[Delivery], context: SendContext) -> list[Batch]:
         """More than `digest_threshold` statements at once: digests; else one message per
@@ -39,7 +55,9 @@ class Slack:
     def post(self, batch: Batch, context: SendContext) -> Post:
         """The Block Kit message for a batch."""
         first = batch.deliveries[0]
-        if batch.kind == "digest":
+        if batch.kind == "window":
+            body = slack_window(batch, context)
+        elif batch.kind == "digest":
             body = slack_digest(batch.deliveries, context.settings.base_url)
         elif batch.kind == "event":
             body = slack_event([statement(d) for d in batch.deliveries])
@@ -48,9 +66,6 @@ class Slack:
         else:
             body = slack_message(statement(first), first.announcement)
         return Post(json.dumps(body).encode(), {})
-
-
-SLACK = Slack()
 
 
 def slack_escape(text: str) -> str:
@@ -81,7 +96,7 @@ def slack_message(item: StoredItem, announcement: Announcement = NEW_STATEMENT) 
             f"{updated}{item.regulator}: {companies}", HEADER_LIMIT)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _cut(
             f"*<{_slack_url(item.url)}|{title}>*\n{slack_escape(item.regulator)} · "
-            f"{_stated(item)}", SECTION_LIMIT)}},
+            f"{_stated(item)} · {item.statement_type}", SECTION_LIMIT)}},
         {"type": "section", "fields": [
             {"type": "mrkdwn", "text": _cut(f"*Companies*\n{slack_escape(companies)}", 2000)},
             {"type": "mrkdwn", "text": f"*Published*\n{_stated(item)}"}]},
@@ -157,4 +172,31 @@ def slack_digest(batch: Sequence[Delivery], feeds_base_url: str) -> dict[str, An
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
         f"regmon · all statements: {_slack_url(urljoin(feeds_base_url, 'all.atom'))}")}]})
     text = f"{len(items)} new statements: " + "; ".join(slack_escape(i.title) for i in items)
+    return {"text": _cut(text, 3000), "blocks": blocks, "unfurl_links": False}
+
+
+def slack_window(batch: Batch, context: SendContext) -> dict[str, Any]:
+    """A route's digest: every statement of its window, grouped by company, within Slack's
+    block limit (the rest named by count, with the feed's address)."""
+    groups = by_company(batch)
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {
+        "type": "plain_text", "emoji": False, "text": _cut(
+            f"regmon digest ({window_of(batch)}): {len(batch.deliveries)} statement"
+            f"{'s' if len(batch.deliveries) != 1 else ''}", HEADER_LIMIT)}}]
+    shown = 0
+    for company, items in groups:
+        lines = [f"*{slack_escape(company)}*"] + [
+            f"• <{_slack_url(i.url)}|{slack_escape(i.title)}> ({slack_escape(i.regulator)}, "
+            f"{_stated(i)}, {i.statement_type})" for i in items]
+        if len(blocks) >= SLACK_MAX_BLOCKS - 2:
+            break
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                    "text": _cut("\n".join(lines), SECTION_LIMIT)}})
+        shown += 1
+    rest = len(groups) - shown
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": (
+        (f"{rest} more companies · " if rest else "") +
+        f"regmon · all statements: {_slack_url(context.feed_url)}")}]})
+    text = f"regmon digest: {len(batch.deliveries)} statements: " + "; ".join(
+        slack_escape(statement(d).title) for d in batch.deliveries)
     return {"text": _cut(text, 3000), "blocks": blocks, "unfurl_links": False}

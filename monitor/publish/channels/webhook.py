@@ -12,24 +12,46 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from monitor.config import ChannelConfig
 from monitor.model import StoredItem
-from monitor.publish.channels import Batch, Post, SendContext, one_by_one, statement
+from monitor.publish.channels import (
+    Batch,
+    Endpoint,
+    HttpChannel,
+    Post,
+    SendContext,
+    one_by_one,
+    statement,
+)
 from monitor.store import Delivery
 
 PAYLOAD_VERSION = "1"
 
 
-class Webhook:
-    """The signed generic webhook channel."""
+class Webhook(HttpChannel):
+    """The signed generic webhook channel: the built-in `webhook`, or a named one (signed
+    with the same REGMON_WEBHOOK_SECRET)."""
 
-    name = "webhook"
     label = "The webhook receiver"
-    secret = "webhook_url"
     subscriber = True
+
+    def __init__(self, name: str = "webhook", secret: str = "webhook_url") -> None:
+        self.name = name
+        self.secret = secret
+
+    @classmethod
+    def named(cls, name: str, config: ChannelConfig) -> Webhook:
+        """A webhook channel of the configuration, reached by its own URL."""
+        return cls(name, f"channel:{name}")
 
     def batches(self, due: Sequence[Delivery], context: SendContext) -> list[Batch]:
         """One POST per statement."""
         return one_by_one(due)
+
+    def send(self, batch: Batch, context: SendContext, endpoint: Endpoint) -> None:
+        """One signed POST per statement, a digest's too (the receiver does the grouping)."""
+        for delivery in batch.deliveries:
+            endpoint.post(self.post(Batch("one", (delivery,)), context))
 
     def post(self, batch: Batch, context: SendContext) -> Post:
         """The signed JSON payload of one statement."""
@@ -39,9 +61,6 @@ class Webhook:
                                              context.now)).encode()
         return Post(payload, sign(delivery.event_id, int(context.now.timestamp()), payload,
                                   context.secrets.webhook_secret))
-
-
-WEBHOOK = Webhook()
 
 
 def webhook_payload(delivery: Delivery, item: StoredItem, feeds_base_url: str,
@@ -56,6 +75,8 @@ def webhook_payload(delivery: Delivery, item: StoredItem, feeds_base_url: str,
             "statement": {
                 "id": item.key, "url": item.url, "title": item.title, "summary": item.summary,
                 "regulator": item.regulator, "source": item.source_id,
+                "type": str(item.statement_type), "jurisdiction": item.jurisdiction,
+                "language": item.language,
                 "published": item.stated.isoformat() if item.stated else None,
                 "first_seen": item.first_seen.isoformat(timespec="seconds"),
             },
