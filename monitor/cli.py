@@ -450,7 +450,8 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
         store.close()
     if not results:
         print("no channel is configured: set REGMON_SLACK_WEBHOOK_URL, REGMON_WEBHOOK_URL "
-              "(with REGMON_WEBHOOK_SECRET) or REGMON_OPERATOR_WEBHOOK_URL")
+              "(with REGMON_WEBHOOK_SECRET), REGMON_OPERATOR_WEBHOOK_URL, or the URL of a "
+              "channel named in sources.toml (REGMON_CHANNEL_<NAME>_URL)")
         return EXIT_USAGE
     for result in results:
         signing = ""

@@ -36,7 +36,7 @@ from tests.receivers import (
     ntfy_problems,
     teams_problems,
 )
-from tests.sites import Site, Statement, World
+from tests.sites import Reply, Site, Statement, World
 
 # The issue's three routes: the legal team's daily email, the UK desk's Teams, everyone's Discord.
 THREE_ROUTES = """
@@ -384,3 +384,21 @@ def test_a_route_to_a_channel_without_its_url_keeps_the_rows_and_says_what_to_se
            "REGMON_CHANNEL_DESK_URL" in run.stderr
     assert "Traceback" not in run.stderr
 
+
+
+def test_notify_test_reaches_every_named_channel_and_says_which_failed(
+    world: World, regmon: Regmon, hooks: Site, mail: MailServer
+) -> None:
+    discord = Receiver(hooks, DISCORD_PATH, [Reply(404, b'{"message": "Unknown Webhook"}',
+                                                   content_type="application/json")])
+    first_world(world)
+    world.write_config(regmon.config_dir, THREE_ROUTES)
+    run = regmon("notify-test", env={"REGMON_CHANNEL_LEGAL_URL": mail.url,
+                                     "REGMON_CHANNEL_EVERYONE_URL": discord.url})
+    assert run.code == 1
+    assert run.stdout.splitlines() == [
+        "legal: ok: The mail server accepted it",
+        "everyone: FAILED: the webhook URL was revoked or mistyped (everyone: HTTP 404 "
+        '{"message": "Unknown Webhook"})']
+    [message] = mail.messages
+    assert message["Subject"] == "[regmon] regmon: Test (other)"
