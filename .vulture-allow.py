@@ -37,3 +37,4 @@ _._route_tz
 _._places
 _._routes_reach_channels
 _.handle_DATA  # aiosmtpd handler hook
+_.binary_location  # selenium's Options

@@ -646,7 +646,8 @@ class Monitor:
                            "facial-recognition companies",
                            self.store.matched_items(size, jurisdiction=j))
                   for j in groups.jurisdictions]
-        return publish(specs, directory, settings.base_url, fingerprint, health)
+        return publish(specs, directory, settings.base_url, fingerprint, health,
+                       pages=settings.feeds_base_url is not None)
 
     def _health(self, source: Source) -> SourceHealth:
         state = self.store.source_state(source.id)

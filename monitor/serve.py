@@ -3,7 +3,8 @@ static files, and a framework would add nothing but weight).
 
 - `/all.atom`, `/all.rss`, ...: the files in `<state dir>/feeds/`, with ETag and
   Last-Modified, 304 for a conditional request, gzip when asked, and the right Content-Type;
-- `/`: an index page listing every feed, with `<link rel="alternate">` autodiscovery;
+- `/`, `/statements`, `/statements/<n>`, `/companies/<slug>`, `/sources`: the pages
+  (monitor.web), each announcing the feeds with `<link rel="alternate">` for autodiscovery;
 - `/healthz`: JSON, 200 when every source is healthy, 503 otherwise;
 - `/metrics`: Prometheus text (prometheus-client) read from the store at each scrape.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 import email.utils
 import gzip
 import hashlib
-import html
 import ipaddress
 import json
 import logging
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -36,6 +36,7 @@ from monitor.errors import UsageError
 from monitor.model import Health
 from monitor.pipeline import source_status
 from monitor.store import Store
+from monitor.web import Pages
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class FeedServer:
         self.feeds = state_dir / "feeds"
         self.clock = clock
         self.store = Store(state_dir / "regmon.sqlite3", clock)
+        self.pages = Pages(config, self.store, clock, self.feed_names)
         self.registry = CollectorRegistry()
         self.registry.register(_StoreCollector(self))
         self.host_names = frozenset({"localhost", *(n.lower() for n in
@@ -87,8 +89,11 @@ class FeedServer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving and release the port and the database."""
-        self.httpd.shutdown()
+        """Stop serving and release the port and the database. (`shutdown` only for the
+        background thread: the foreground loop has already ended when this runs, and
+        shutdown would wait for it for ever.)"""
+        if self._thread is not None:
+            self.httpd.shutdown()
         self.httpd.server_close()
         self.store.close()
 
@@ -108,30 +113,9 @@ class FeedServer:
                  and not p.name.startswith(".")]
         return sorted(files, key=lambda p: (p.stem != "all", str(p.relative_to(self.feeds))))
 
-    def index(self) -> bytes:
-        """The index page: every feed, linked and announced for autodiscovery."""
-        links, items = [], []
-        for path in self.feed_files():
-            name = str(path.relative_to(self.feeds))
-            kind = CONTENT_TYPES[path.suffix].split(";")[0]
-            title = html.escape(f"regmon: {name}")
-            if path.suffix != ".opml":
-                links.append(f'<link rel="alternate" type="{kind}" href="{html.escape(name)}" '
-                             f'title="{title}">')
-            items.append(f'<li><a href="{html.escape(name)}">{html.escape(name)}</a></li>')
-        now = self.clock.now()
-        sources = "".join(
-            f"<li>{html.escape(r.source_id)}: {html.escape(str(r.health))}"
-            + (f" since {r.health_since:%Y-%m-%d %H:%M} UTC" if r.health_since else "") + "</li>"
-            for r in (source_status(s, self.store, now) for s in self.config.sources if s.enabled))
-        page = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<title>regmon feeds</title>" + "".join(links) + "</head><body>"
-                "<h1>regmon</h1><p>Statements by privacy regulators that name facial-"
-                "recognition companies.</p><ul>" + "".join(items) + "</ul>"
-                "<h2>Sources</h2><ul>" + sources + "</ul>"
-                "<p><a href=\"healthz\">health</a> · <a href=\"metrics\">metrics</a></p>"
-                "</body></html>")
-        return page.encode()
+    def feed_names(self) -> list[str]:
+        """The feeds on disk, as paths under the server's root."""
+        return [str(p.relative_to(self.feeds)) for p in self.feed_files()]
 
 
 MAX_THREADS = 32  # connections served at once; more wait in the listen queue
@@ -194,10 +178,8 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                            b"serve_host_names in sources.toml)\n", "text/plain; charset=utf-8",
                            cache=False)
                 return
-            path = self.path.split("?", 1)[0]
-            if path == "/":
-                self._send(200, server.index(), "text/html; charset=utf-8")
-            elif path == "/healthz":
+            path, _, query = self.path.partition("?")
+            if path == "/healthz":
                 healthy, details = server.health()
                 self._send(200 if healthy else 503, json.dumps(details, indent=2).encode(),
                            "application/json", cache=False)
@@ -205,7 +187,16 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, generate_latest(server.registry),
                            "text/plain; version=0.0.4; charset=utf-8", cache=False)
             else:
-                self._feed(path.lstrip("/"))
+                page = server.pages.render(path, parse_qs(query),
+                                           server.config.settings.feeds_base_url or self._base())
+                if page is None:
+                    self._feed(path.lstrip("/"))
+                    return
+                etag = '"' + hashlib.sha256(page.body).hexdigest()[:32] + '"'
+                if page.status == 200 and etag in (self.headers.get("If-None-Match") or ""):
+                    self._send(304, b"", page.content_type, etag=etag, cache=False)
+                    return
+                self._send(page.status, page.body, page.content_type, etag=etag, cache=False)
 
         def _feed(self, name: str) -> None:
             known = {str(p.relative_to(server.feeds)): p for p in server.feed_files()}

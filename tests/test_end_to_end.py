@@ -74,7 +74,9 @@ def test_first_poll_records_history_silently_then_announces_exactly_the_new_matc
     assert blog["link"] == f"{world.ico.base}{ICO_NEWS}/2026/11/blog-balancing-privacy-and-" \
         "crime-prevention/"
     assert {t["term"] for t in blog["tags"]} == {"ICO", "Facewatch", "gb", "other"}
-    assert "Facewatch" in blog["summary"] and "live facial recognition" in blog["summary"]
+    body = blog["content"][0]["value"]
+    assert "<strong>Facewatch</strong>" in body and "live facial recognition" in body
+    assert blog["title"] not in blog["summary"]  # the summary does not repeat the title
 
     bunnings = entries[2]
     assert bunnings["id"] == f"https://127.0.0.1:{world.oaic.server.server_port}/news/" \

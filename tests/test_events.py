@@ -62,7 +62,8 @@ def test_a_joint_announcement_is_one_event_and_one_slack_message(
         OAIC_OTHER.title]  # the unrelated statement is its own message
     feed = feedparser.parse(str(runs.state / "feeds" / "company" / "clearview-ai.atom"))
     oaic = next(e for e in feed.entries if e["title"] == OAIC_JOINT.title)
-    assert f"Also published by the ICO: {ICO_JOINT.title}" in oaic["summary"]
+    body = oaic["content"][0]["value"]
+    assert "Also published by the ICO: <a href=" in body and f">{ICO_JOINT.title}</a>" in body
 
     world.opc_items = [OPC_LATER, *world.opc_items]
     world.publish()

@@ -267,7 +267,7 @@ def test_a_stale_source_is_said_once_and_shown_everywhere(world: World, regmon: 
     try:
         code, body = _fetch(f"http://127.0.0.1:{port}/healthz")
         assert code == 503 and json.loads(body)["sources"]["opc-news"]["health"] == "stale"
-        assert b"opc-news: stale since" in _fetch(f"http://127.0.0.1:{port}/")[1]
+        assert b"opc-news is stale since" in _fetch(f"http://127.0.0.1:{port}/")[1]
     finally:
         server.terminate()
         server.wait(10)
@@ -367,7 +367,7 @@ def test_show_takes_a_url_feeds_and_export_carry_the_number(world: World,
     assert regmon("once").code == 0
     entry = next(e for e in feedparser.parse(str(regmon.feeds / "all.atom")).entries
                  if e["title"] == ICO_CLEARVIEW.title)
-    number = re.search(r"regmon #(\d+)", entry["summary"])
+    number = re.search(r"regmon #(\d+)", entry["content"][0]["value"])
     assert number
     exported = json.loads(regmon("export", "--format", "json").stdout)
     assert str(next(r["id"] for r in exported if r["title"] == ICO_CLEARVIEW.title)) == \

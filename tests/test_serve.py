@@ -73,10 +73,11 @@ def test_unknown_paths_and_path_tricks_are_404(served: str) -> None:
 
 def test_the_index_page_lets_a_feed_reader_discover_the_feeds(served: str) -> None:
     page = httpx.get(served).text
-    assert '<link rel="alternate" type="application/atom+xml" href="all.atom"' in page
-    assert '<link rel="alternate" type="application/rss+xml" href="all.rss"' in page
-    assert 'href="company/clearview-ai.atom"' in page and 'href="regulator/ico.atom"' in page
-    assert 'href="feeds.opml"' in page
+    assert f'<link rel="alternate" type="application/atom+xml" href="{served}all.atom"' in page
+    assert f'<link rel="alternate" type="application/rss+xml" href="{served}all.rss"' in page
+    assert f'href="{served}company/clearview-ai.atom"' in page
+    assert f'href="{served}regulator/ico.atom"' in page
+    assert f'href="{served}feeds.opml"' in page
     opml = httpx.get(served + "feeds.opml")
     assert opml.headers["content-type"] == "text/x-opml; charset=utf-8"
     assert httpx.get(served + "company/clearview-ai.atom").status_code == 200

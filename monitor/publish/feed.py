@@ -99,8 +99,9 @@ def xml_safe(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-def render(spec: FeedSpec, base_url: str) -> tuple[bytes, bytes]:
-    """The Atom and RSS documents of a feed."""
+def render(spec: FeedSpec, base_url: str, pages: bool = False) -> tuple[bytes, bytes]:
+    """The Atom and RSS documents of a feed; with `pages`, each entry also links its page on
+    the server at `base_url`."""
     from feedgen.feed import FeedGenerator  # loaded only when a feed is actually rendered
 
     atom_url = urljoin(base_url, f"{spec.stem}.atom")
@@ -120,16 +121,19 @@ def render(spec: FeedSpec, base_url: str) -> tuple[bytes, bytes]:
         gen.updated(updated)
         gen.lastBuildDate(updated)
         for item in spec.items:
-            _entry(gen, item)
+            _entry(gen, item, base_url, pages)
         results.append(gen.atom_str(pretty=True) if fmt == "atom" else gen.rss_str(pretty=True))
     return results[0], results[1]
 
 
-def _entry(gen: Any, item: StoredItem) -> None:
+def _entry(gen: Any, item: StoredItem, base_url: str, pages: bool) -> None:
     entry = gen.add_entry(order="append")
     entry.guid(item.key, permalink=False)
     entry.title(xml_safe(item.title) or item.url)
     entry.link(href=item.url)
+    page = urljoin(base_url, f"statements/{item.id}")
+    if pages:
+        entry.link(href=page, rel="related", title="regmon's page for it: why it matched")
     entry.published(item.published or item.first_seen)
     entry.updated(item.updated)
     entry.category(term=item.regulator, scheme=REGULATOR_SCHEME, label=item.regulator)
@@ -140,23 +144,39 @@ def _entry(gen: Any, item: StoredItem) -> None:
         entry.category(term=company, scheme=COMPANY_SCHEME, label=company)
     entry.category(term=str(item.statement_type), scheme=TYPE_SCHEME,
                    label=str(item.statement_type))
-    entry.summary(xml_safe(describe_html(item)), type="html")
+    entry.summary(xml_safe(summary_html(item)), type="html")
+    entry.content(xml_safe(content_html(item, page if pages else None)), type="html")
 
 
-def describe(item: StoredItem) -> str:
-    """The plain-text body of an entry: who published it, the summary, and why it matched."""
+def summary_html(item: StoredItem) -> str:
+    """The entry's short summary: who, when, what kind, and the regulator's own summary (the
+    title is the entry's title already), escaped."""
     stated = f"{item.stated.day} {item.stated:%B %Y}" if item.stated else "date not stated"
-    lines = [f"{item.regulator}, {stated}."]
-    if item.summary:
-        lines.append(item.summary)
+    lines = [f"{item.regulator}, {stated} · {item.statement_type}.",
+             *([item.summary] if item.summary else [])]
+    return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
+
+
+def content_html(item: StoredItem, page: str | None = None) -> str:
+    """The entry's body as HTML on purpose: every scraped text escaped, one paragraph each,
+    and the matched names marked in the passages that matched. (An RSS description is HTML
+    to every reader, so text written into it as text would be unescaped once and rendered as
+    markup: `<img onerror=...>` in a summary.)"""
+    from monitor.web.text import highlight
+
+    names = list(item.companies)
+    parts = [summary_html(item)]
     if item.companies:
-        lines.append("Companies: " + ", ".join(item.companies) + ".")
-    for snippet in item.snippets:
-        lines.append(f"“{snippet}”")
-    for regulator, title, url in item.related:
-        lines.append(f"Also published by the {regulator}: {title} <{url}>")
-    lines.append(f"regmon #{item.id} (regmon show {item.id})")
-    return "\n\n".join(lines)
+        parts.append(f"<p>Companies: {html.escape(', '.join(item.companies), quote=False)}.</p>")
+    parts += [f"<blockquote><p>“{highlight(s, names, 'strong')}”</p></blockquote>"
+              for s in item.snippets]
+    parts += [f'<p>Also published by the {html.escape(r, quote=False)}: <a href="'
+              f'{html.escape(u)}">{html.escape(t, quote=False)}</a></p>'
+              for r, t, u in item.related]
+    number = f"regmon #{item.id}"
+    parts.append(f'<p><a href="{html.escape(page)}">{number}</a>: why it matched, its versions '
+                 "and evidence</p>" if page else f"<p>{number} (regmon show {item.id})</p>")
+    return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -205,13 +225,6 @@ def render_health(sources: Sequence[SourceHealth], base_url: str) -> bytes:
     return result
 
 
-def describe_html(item: StoredItem) -> str:
-    """The entry's body as HTML on purpose: every scraped text escaped, one paragraph each.
-    An RSS description is HTML to every reader, so text written into it as text would be
-    unescaped once and rendered as markup (`<img onerror=...>` in a summary)."""
-    return "".join(f"<p>{html.escape(part)}</p>" for part in describe(item).split("\n\n"))
-
-
 def write_if_changed(path: Path, data: bytes) -> bool:
     """Atomically replace `path` with `data` unless it already holds exactly that.
     Returns True when the file was written."""
@@ -247,7 +260,8 @@ def up_to_date(directory: Path, stems: Sequence[str], fingerprint: str) -> bool:
 
 
 def publish(specs: Sequence[FeedSpec], directory: Path, base_url: str,
-            fingerprint: str = "", health: Sequence[SourceHealth] = ()) -> list[Path]:
+            fingerprint: str = "", health: Sequence[SourceHealth] = (),
+            pages: bool = False) -> list[Path]:
     """Write every feed's Atom and RSS file, the health feed and the OPML list under
     `directory`; returns the files rewritten."""
     marker = directory / ".built-from"
@@ -255,7 +269,7 @@ def publish(specs: Sequence[FeedSpec], directory: Path, base_url: str,
     if write_if_changed(directory / "health.atom", render_health(health, base_url)):
         written.append(directory / "health.atom")
     for spec in specs:
-        atom, rss = render(spec, base_url)
+        atom, rss = render(spec, base_url, pages)
         for suffix, data in ((".atom", atom), (".rss", rss)):
             path = directory / f"{spec.stem}{suffix}"
             if write_if_changed(path, data):

@@ -92,14 +92,24 @@ class Database:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
+                for statement in _statements(script):
+                    self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number}")
                 self._db.execute("COMMIT")
             except sqlite3.Error:
                 self._db.execute("ROLLBACK")
                 raise
+
+
+def _statements(script: str) -> Iterator[str]:
+    """A migration's statements one by one (a trigger's body holds semicolons of its own)."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
 def insert_matches(db: sqlite3.Connection, item_id: int, result: MatchResult) -> None:

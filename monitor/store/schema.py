@@ -197,4 +197,25 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN due_at TEXT;
     ALTER TABLE outbox ADD COLUMN digest TEXT;
     """,
+    # 16: full-text search over statements' titles, summaries and page text (FTS5, its
+    # index kept in step with the items table by triggers), for the pages' `q` filter
+    """
+    CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, body, content='items',
+        content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+    CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+        INSERT INTO items_fts (rowid, title, summary, body)
+        VALUES (new.id, new.title, new.summary, new.body);
+    END;
+    CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+        INSERT INTO items_fts (items_fts, rowid, title, summary, body)
+        VALUES ('delete', old.id, old.title, old.summary, old.body);
+    END;
+    CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary, body ON items BEGIN
+        INSERT INTO items_fts (items_fts, rowid, title, summary, body)
+        VALUES ('delete', old.id, old.title, old.summary, old.body);
+        INSERT INTO items_fts (rowid, title, summary, body)
+        VALUES (new.id, new.title, new.summary, new.body);
+    END;
+    INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+    """,
 )
