@@ -786,6 +786,7 @@ class SourceStatus:
     items_known: int
     next_poll: str
     health_since: datetime | None = None
+    usual_count: float | None = None  # items its listing usually yields
 
     def as_json(self) -> dict[str, object]:
         """The row for `regmon status --json`."""
@@ -811,4 +812,5 @@ def source_status(source: Source, store: Store, now: datetime) -> SourceStatus:
         next_poll += f" ({host.reason})"
     health = state.health if state.last_poll_at else Health.NEW
     return SourceStatus(source.id, health, state.last_success_at, state.last_error,
-                        state.failures, state.items_known, next_poll, state.health_since)
+                        state.failures, state.items_known, next_poll, state.health_since,
+                        state.usual_count)

@@ -57,6 +57,7 @@ class FeedServer:
         self.feeds = state_dir / "feeds"
         self.clock = clock
         self.store = Store(state_dir / "regmon.sqlite3", clock)
+        self._names: tuple[int, list[str]] | None = None
         self.pages = Pages(config, self.store, clock, self.feed_names)
         self.registry = CollectorRegistry()
         self.registry.register(_StoreCollector(self))
@@ -95,7 +96,7 @@ class FeedServer:
         if self._thread is not None:
             self.httpd.shutdown()
         self.httpd.server_close()
-        self.store.close()
+        self.store.close(wait=2.0)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Whether every source is healthy, and the details."""
@@ -114,8 +115,16 @@ class FeedServer:
         return sorted(files, key=lambda p: (p.stem != "all", str(p.relative_to(self.feeds))))
 
     def feed_names(self) -> list[str]:
-        """The feeds on disk, as paths under the server's root."""
-        return [str(p.relative_to(self.feeds)) for p in self.feed_files()]
+        """The feeds on disk, as paths under the server's root (listed again only when a
+        build has rewritten them: the marker it leaves changes)."""
+        marker = self.feeds / ".built-from"
+        try:
+            stamp = marker.stat().st_mtime_ns
+        except OSError:
+            stamp = -1
+        if self._names is None or self._names[0] != stamp:
+            self._names = (stamp, [str(p.relative_to(self.feeds)) for p in self.feed_files()])
+        return self._names[1]
 
 
 MAX_THREADS = 32  # connections served at once; more wait in the listen queue

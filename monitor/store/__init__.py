@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from monitor.store.items import ItemStore, Version
 from monitor.store.outbox import Delivery, DeliveryRow, EventDelivery, OutboxStore
-from monitor.store.pages import PageStore, StatementQuery, VersionText
+from monitor.store.pages import Mark, PageStore, StatementQuery, VersionText
 from monitor.store.sources import BackfillPosition, SourceState, SourceStore
 from monitor.store.views import Counts, Evidence, StatementRow
 
 __all__ = ["BackfillPosition", "Counts", "Delivery", "DeliveryRow", "EventDelivery", "Evidence",
-           "SourceState", "StatementQuery", "StatementRow", "Store", "Version", "VersionText"]
+           "Mark", "SourceState", "StatementQuery", "StatementRow", "Store", "Version", "VersionText"]
 
 
 class Store(SourceStore, ItemStore, OutboxStore, PageStore):

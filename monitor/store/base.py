@@ -39,10 +39,16 @@ class Database:
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the state database {path}: {exc}") from None
 
-    def close(self) -> None:
-        """Close the database."""
-        with self._lock:
+    def close(self, wait: float | None = None) -> None:
+        """Close the database; with `wait`, give up after that many seconds if another
+        thread is inside a query (a server shutting down must not hang on a reader that
+        waits for a busy database: the process is ending, and SQLite's files stay sound)."""
+        if not self._lock.acquire(timeout=-1 if wait is None else wait):
+            return
+        try:
             self._db.close()
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> Database:
         return self
@@ -81,6 +87,11 @@ class Database:
             chunk = values[start:start + CHUNK]
             rows += self._read(sql.format(marks=",".join("?" * len(chunk))), [*before, *chunk])
         return rows
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the database: what
+        was read from it before is stale."""
+        return int(self._read("PRAGMA data_version")[0][0])
 
     def _now(self) -> str:
         return format_utc(self.clock.now())

@@ -26,6 +26,16 @@ class StatementQuery:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A statement as a timeline draws it."""
+
+    id: int
+    title: str
+    regulator: str
+    day: date  # stated, else first seen
+
+
+@dataclass(frozen=True)
 class VersionText:
     """One version of a statement, with the words a reader can compare."""
 
@@ -46,8 +56,10 @@ class PageStore(ViewStore):
 
     def find_statements(self, query: StatementQuery, offset: int, limit: int) -> list[StoredItem]:
         """Matched statements passing every filter, newest stated day first."""
-        where = ["EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id"
-                 + (" AND m.company = ?)" if query.company else ")")]
+        # A company's statements are found through its matches (the company index), all
+        # matched ones by walking the stated-day index, which the newest-first order follows.
+        where = ["i.id IN (SELECT item_id FROM matches WHERE company = ?)" if query.company
+                 else "EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)"]
         params: list[object] = [query.company] if query.company else []
         if query.regulator:
             where.append("i.regulator = ?")
@@ -67,12 +79,13 @@ class PageStore(ViewStore):
                           (*params, limit, offset))
         return self._with_matches(rows)
 
-    def company_statements(self, company: str, limit: int) -> list[StoredItem]:
-        """The statements naming `company`, oldest stated day first (its history)."""
-        rows = self._read(f"SELECT i.* FROM matches m JOIN items i ON i.id = m.item_id WHERE"
-                          f" m.company = ? GROUP BY i.id ORDER BY {STATED_DAY}, i.id LIMIT ?",
-                          (company, limit))
-        return self._with_matches(rows)
+    def company_marks(self, company: str, limit: int) -> list[Mark]:
+        """The statements naming `company`, oldest stated day first: its history, as much of
+        each as a timeline draws."""
+        return [Mark(int(r[0]), r[1], r[2], date.fromisoformat(r[3])) for r in self._read(
+            f"SELECT i.id, i.title, i.regulator, {STATED_DAY} FROM items i WHERE i.id IN"
+            f" (SELECT item_id FROM matches WHERE company = ?) ORDER BY {STATED_DAY}, i.id"
+            " LIMIT ?", (company, limit))]
 
     def version_texts(self, item_id: int) -> list[VersionText]:
         """Every version of a statement's title and summary, oldest first."""

@@ -198,7 +198,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN digest TEXT;
     """,
     # 16: full-text search over statements' titles, summaries and page text (FTS5, its
-    # index kept in step with the items table by triggers), for the pages' `q` filter
+    # index kept in step with the items table by triggers), for the pages' `q` filter; and a
+    # source's newest stated days found through an index (every poll and page reads them)
     """
     CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, body, content='items',
         content_rowid='id', tokenize='unicode61 remove_diacritics 2');
@@ -217,5 +218,6 @@ MIGRATIONS: tuple[str, ...] = (
         VALUES (new.id, new.title, new.summary, new.body);
     END;
     INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+    CREATE INDEX items_by_source_day ON items (source_id, published);
     """,
 )

@@ -190,6 +190,10 @@ class ViewStore(Database):
         matched = self._read("SELECT COUNT(*), MAX(item_id) FROM matches")[0]
         return f"{row[0]}:{row[1]}:{row[2]}:{row[3]}:{matched[0]}:{matched[1]}"
 
+    def is_empty(self) -> bool:
+        """Whether no statement has been stored yet (before the first poll)."""
+        return not self._read("SELECT EXISTS (SELECT 1 FROM items)")[0][0]
+
     def counts(self) -> Counts:
         """How many statements and matched statements are stored."""
         total = self._read("SELECT COUNT(*) FROM items")[0][0]

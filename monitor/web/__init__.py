@@ -40,6 +40,16 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Groups:
+    """The companies and regulators that have matched statements, with their feeds' slugs."""
+
+    companies: list[str]
+    regulators: list[str]
+    company_slugs: dict[str, str]
+    regulator_slugs: dict[str, str]
+
+
+@dataclass(frozen=True)
 class FeedLink:
     """A feed announced in a page's head for autodiscovery."""
 
@@ -64,6 +74,7 @@ class Pages:
         self.env.filters["day"] = _day
         self._style = self.env.loader.get_source(self.env, "style.css")[0].encode() \
             if self.env.loader else b""
+        self._groups: tuple[int, Groups] | None = None  # by the database's data_version
 
     def render(self, path: str, query: Mapping[str, list[str]], base: str) -> Page | None:
         """The page at `path` (None when no page lives there: a feed, or nothing)."""
@@ -89,12 +100,22 @@ class Pages:
         items = self.store.find_statements(StatementQuery(), 0, NEWEST)
         return {"items": items, "aliases": _aliases(items),
                 "unhealthy": [s for s in statuses if s.health != Health.OK],
-                "source_count": len(statuses), "first_poll": self.store.counts().items == 0,
+                "source_count": len(statuses), "first_poll": self.store.is_empty(),
                 "feeds": [n for n in self.feed_names() if "/" in n and n.endswith(".atom")]}
 
+    def _groups_now(self) -> Groups:
+        """The companies and regulators with statements, and their slugs, read again only
+        when the database has changed since."""
+        version = self.store.data_version()
+        if self._groups is None or self._groups[0] != version:
+            found = self.store.feed_groups()
+            self._groups = (version, Groups(found.companies, found.regulators,
+                                            slugs(found.companies), slugs(found.regulators)))
+        return self._groups[1]
+
     def _statements(self, query: Mapping[str, list[str]], base: str) -> Page:
-        groups = self.store.feed_groups()
-        company_slugs, regulator_slugs = slugs(groups.companies), slugs(groups.regulators)
+        groups = self._groups_now()
+        company_slugs, regulator_slugs = groups.company_slugs, groups.regulator_slugs
         problems: list[str] = []
         company = _named(_one(query, "company"), company_slugs, "company", problems)
         regulator = _named(_one(query, "regulator"), regulator_slugs, "regulator", problems)
@@ -137,17 +158,17 @@ class Pages:
                           names=[m.alias for m in evidence.matches])
 
     def _company(self, slug: str, base: str) -> Page:
-        companies = self.store.feed_groups().companies
-        by_slug = {s: c for c, s in slugs(companies).items()}
+        by_slug = {s: c for c, s in self._groups_now().company_slugs.items()}
         company = by_slug.get(slug)
         if company is None:
             return self._missing(base, "No statement names a company by that name.")
-        items = self.store.company_statements(company, HISTORY)
-        return self._page("company.html", base, "company", company=company, items=items,
-                          newest_first=items[::-1], aliases=_aliases(items),
-                          regulators=sorted({i.regulator for i in items}),
-                          feed=f"company/{slug}.atom",
-                          timeline=Markup(timeline_svg(items, base + "statements/{id}")))
+        marks = self.store.company_marks(company, HISTORY)
+        newest = self.store.find_statements(StatementQuery(company=company), 0, PER_PAGE)
+        return self._page("company.html", base, "company", company=company, count=len(marks),
+                          newest_first=newest, aliases=_aliases(newest),
+                          regulators=sorted({m.regulator for m in marks}),
+                          feed=f"company/{slug}.atom", slug=slug,
+                          timeline=Markup(timeline_svg(marks, base + "statements/{id}")))
 
     def _missing(self, base: str, message: str) -> Page:
         return Page(404, self._page("missing.html", base, "", message=message).body)
@@ -160,18 +181,16 @@ class Pages:
 
     def _source_rows(self) -> list[dict[str, object]]:
         now = self.clock.now()
-        return [{"source": s, "status": source_status(s, self.store, now),
-                 "usual": self.store.source_state(s.id).usual_count}
+        return [{"source": s, "status": source_status(s, self.store, now)}
                 for s in self.config.sources if s.enabled]
 
     def _page(self, template: str, base: str, here: str, **values: object) -> Page:
         feeds = [FeedLink("application/atom+xml" if n.endswith(".atom") else
                           "application/rss+xml", base + n, f"regmon: {n}")
                  for n in self.feed_names() if n.endswith((".atom", ".rss"))]
-        company_slugs = slugs(self.store.feed_groups().companies)
         html = self.env.get_template(template).render(
             base=base, here=here, version=__version__, autodiscovery=feeds,
-            company_slugs=company_slugs, **values)
+            company_slugs=self._groups_now().company_slugs, **values)
         return Page(200, html.encode())
 
 

@@ -8,7 +8,7 @@ import html
 from collections.abc import Sequence
 from datetime import date
 
-from monitor.model import StoredItem
+from monitor.store import Mark
 
 LANE = 34  # pixels per regulator lane
 LABEL = 150  # the width of the lane labels
@@ -16,12 +16,12 @@ WIDTH = 900
 PAD = 16
 
 
-def timeline_svg(items: Sequence[StoredItem], link: str = "/statements/{id}") -> str:
-    """The timeline of `items` (their stated days, else the day regmon first saw them), or
-    "" when there is nothing to draw."""
+def timeline_svg(items: Sequence[Mark], link: str = "/statements/{id}") -> str:
+    """The timeline of `items` (by stated day, else the day regmon first saw them), or ""
+    when there is nothing to draw."""
     if not items:
         return ""
-    days = [_day(i) for i in items]
+    days = [i.day for i in items]
     first, last = min(days), max(days)
     span = max((last - first).days, 1)
     lanes = sorted({i.regulator for i in items})
@@ -41,13 +41,14 @@ def timeline_svg(items: Sequence[StoredItem], link: str = "/statements/{id}") ->
                      f'class="lane">{html.escape(regulator)}</text>'
                      f'<line x1="{LABEL}" x2="{WIDTH - PAD}" y1="{y:.0f}" y2="{y:.0f}" '
                      'class="axis"/>')
-    for item, day in zip(items, days, strict=True):
-        y = PAD + LANE * lanes.index(item.regulator) + LANE / 2
-        title = html.escape(f"{day:%d %b %Y}: {item.title}")
-        href = html.escape(link.format(id=item.id), quote=True)
-        parts.append(f'<a href="{href}" aria-label="{title}" data-id="{item.id}">'
-                     f'<circle cx="{x(day):.1f}" cy="{y:.0f}" r="6" class="mark">'
-                     f'<title>{title}</title></circle></a>')
+    lane_y = {regulator: PAD + LANE * n + LANE // 2 for n, regulator in enumerate(lanes)}
+    link = html.escape(link, quote=True)
+    for item in items:
+        title = html.escape(f"{item.day:%d %b %Y}: {item.title}")
+        parts.append(f'<a href="{link.format(id=item.id)}" aria-label="{title}" '
+                     f'data-id="{item.id}"><circle cx="{x(item.day):.1f}" '
+                     f'cy="{lane_y[item.regulator]}" r="6" class="mark"><title>{title}</title>'
+                     '</circle></a>')
     base = PAD + LANE * len(lanes) + 12
     for year in range(first.year, last.year + 1):
         tick = max(first, date(year, 1, 1))
@@ -55,6 +56,3 @@ def timeline_svg(items: Sequence[StoredItem], link: str = "/statements/{id}") ->
     parts.append("</svg>")
     return "".join(parts)
 
-
-def _day(item: StoredItem) -> date:
-    return item.stated or item.first_seen.date()
