@@ -1,5 +1,5 @@
 """`python -m monitor` runs the same command line as `regmon`."""
 
-from monitor.cli import main
+from monitor.entry import main
 
 raise SystemExit(main())

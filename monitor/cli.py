@@ -473,39 +473,39 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     terminal = sys.stderr.isatty()
     kept = {"pages": 0, "statements": 0}
 
-    def progress(where: BackfillProgress) -> None:
-        kept["pages"] = max(kept["pages"], where.pages)
-        kept["statements"] = max(kept["statements"], where.recorded)
+    walked: dict[str, BackfillProgress] = {}
+
+    def progress(where: BackfillProgress) -> None:  # called from each host's walk
+        walked[where.source_id] = where
+        kept["pages"] = sum(w.pages for w in walked.values())
+        kept["statements"] = sum(w.recorded for w in walked.values())
         if terminal:  # one updating line; elsewhere (a log) a line per archive page
             print(f"\r\x1b[K{one_line(where.describe())}", end="", file=sys.stderr, flush=True)
         elif not where.pages_read and not where.pages_due:
             print(one_line(where.describe()), file=sys.stderr, flush=True)
 
     status = EXIT_OK
+    sources = [s for s in config.sources if not args.source or s.id in args.source]
     with StateLock(directory):
         monitor = Monitor(config, directory, SystemClock())
         try:
-            for source in config.sources:
-                if args.source and source.id not in args.source:
-                    continue
-                kept.update(pages=0, statements=0)
-                report = monitor.backfill(source, since=args.since, max_pages=args.max_pages,
-                                          progress=progress)
-                if terminal:
-                    print(file=sys.stderr)
+            reports = monitor.backfill_all(sources, since=args.since, max_pages=args.max_pages,
+                                           progress=progress)
+            if terminal:
+                print(file=sys.stderr)
+            for report in reports:
                 if report.error:
                     status = EXIT_FAILED
-                    print(f"regmon: {source.id}: backfill stopped at {one_line(report.error)}; "
-                          "run it again to resume", file=sys.stderr)
+                    print(f"regmon: {report.source_id}: backfill stopped at "
+                          f"{one_line(report.error)}; run it again to resume", file=sys.stderr)
                 else:
-                    print(f"{source.id}: {report.pages} page(s), {report.recorded} statement(s) "
-                          f"recorded; {report.describe()}")
+                    print(f"{report.source_id}: {report.pages} page(s), {report.recorded} "
+                          f"statement(s) recorded; {report.describe()}")
             monitor.publish_feeds()
         except KeyboardInterrupt:
             print(f"\nregmon: backfill interrupted; everything read so far is kept "
-                  f"({kept['pages']} archive page(s), {kept['statements']} statement(s) of the "
-                  "last source); run `regmon backfill` again to resume where it stopped",
-                  file=sys.stderr)
+                  f"({kept['pages']} archive page(s), {kept['statements']} statement(s)); run "
+                  "`regmon backfill` again to resume where it stopped", file=sys.stderr)
             return 130
         finally:
             monitor.close()
@@ -686,7 +686,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """A table of the sources' health (or JSON). Exit 1 unless every enabled source is ok:
     a source that has never been polled, has never worked, or went stale needs a look."""
-    from monitor.pipeline import source_status
+    from monitor.status import source_status
 
     config = load_config(config_path(args))
     store = _existing_store(args)

@@ -37,6 +37,7 @@ from monitor.config import Settings, Source
 from monitor.errors import FetchError
 from monitor.model import FetchErrorKind as Kind
 from monitor.model import HostState, Response, Validators
+from monitor.status import MAX_PAUSE as STATUS_MAX_PAUSE
 from monitor.text import printable
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ ROBOTS_RETRY = timedelta(minutes=30)
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 2.5: parse at least 500 KiB; a larger file is unusable
 MAX_CRAWL_DELAY = 60.0  # a Crawl-delay above a minute is honoured as a minute
 MAX_PAUSE = max(BLOCKED_PAUSE, MAX_BACKOFF, MAX_RETRY_AFTER)  # the longest wait regmon sets
+assert MAX_PAUSE == STATUS_MAX_PAUSE, "monitor.status shows pauses with the same clamp"
 SHORT_WAIT = 30.0  # a Retry-After this short is waited out within the poll
 _REDIRECTS = (301, 302, 303, 307, 308)
 

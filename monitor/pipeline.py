@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -41,10 +41,9 @@ from monitor.errors import (
     StoreError,
 )
 from monitor.extract import canonical_url, extract_article, extract_listing
-from monitor.extract.article import article_date, attachment_links
 from monitor.extract.common import LinkRules
 from monitor.extract.pdf import is_pdf, pdf_text
-from monitor.fetch import MAX_PAUSE, Fetcher
+from monitor.fetch import Fetcher
 from monitor.match import CompiledWatchlist
 from monitor.model import (
     AlertKind,
@@ -229,18 +228,12 @@ class Monitor:
         sources one after another), rebuild the feeds, deliver what is due."""
         sources = [s for s in self.config.sources
                    if s.enabled and (not source_ids or s.id in source_ids)]
-        groups: dict[str, list[Source]] = {}
-        for source in sources:
-            groups.setdefault(urlsplit(source.url).netloc, []).append(source)
         reports: dict[str, SourceReport] = {}
 
-        def poll_group(group: list[Source]) -> None:
-            for source in group:
-                reports[source.id] = self.poll(source)
+        def poll(source: Source) -> None:
+            reports[source.id] = self.poll(source)
 
-        with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
-            for future in [pool.submit(poll_group, g) for g in groups.values()]:
-                future.result()
+        self._by_host(sources, poll)
         self.publish_feeds()
         return RunReport(tuple(reports[s.id] for s in sources), self.notifier.deliver_due())
 
@@ -348,24 +341,23 @@ class Monitor:
             return ArticleText(response.final_url, document.text, f"PDF ({document.state})",
                                response.validators, response.requests, response.bytes_received)
         page = extract_article(response.body, response.content_type, source.article_body,
-                               source.article_strip)
-        stated = article_date(response.body, response.content_type, source.article_date,
-                              source.date_format) if source.article_date else None
+                               source.article_strip, source.attachments if
+                               source.fetch_attachments else None, source.article_date,
+                               source.date_format)
         attachments, requests, received = self._attachments(
-            source, response.final_url, response.body, response.content_type) \
-            if source.fetch_attachments else ((), 0, 0)
+            source, response.final_url, page.attachments) if page.attachments else ((), 0, 0)
         return ArticleText(response.final_url, page.text, page.found_by, response.validators,
                            response.requests + requests, response.bytes_received + received,
-                           stated, attachments, page.language)
+                           page.stated, attachments, page.language)
 
-    def _attachments(self, source: Source, page_url: str, body: bytes,
-                     content_type: str) -> tuple[tuple[Attachment, ...], int, int]:
+    def _attachments(self, source: Source, page_url: str,
+                     hrefs: Sequence[str]) -> tuple[tuple[Attachment, ...], int, int]:
         """The PDFs a statement's page links on its own site (a penalty notice, a
         determination), read politely, within the size cap, at most MAX_ATTACHMENTS; with
         the requests made and bytes received for them."""
         rules, found = LinkRules(source, anywhere_on_site=True), []
         requests = received = 0
-        for href in attachment_links(body, content_type, source.attachments):
+        for href in hrefs:
             link = rules.link(page_url, href, [])
             if link is None:
                 continue
@@ -518,6 +510,43 @@ class Monitor:
                 self.store.join_event(known.id, event)
 
     # -- backfill -----------------------------------------------------------------------------
+
+    def _by_host(self, sources: Sequence[Source], work: Callable[[Source], None]) -> None:
+        """Do `work` for each source: sources on different hosts in parallel (each host's
+        politeness is its own), one host's sources one after another. A Ctrl-C asks every
+        walk to stop after its current page, then is raised."""
+        groups: dict[str, list[Source]] = {}
+        for source in sources:
+            groups.setdefault(urlsplit(source.url).netloc, []).append(source)
+
+        def walk(group: list[Source]) -> None:
+            for source in group:
+                if self.stopping.is_set():
+                    return
+                work(source)
+
+        with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
+            futures = [pool.submit(walk, g) for g in groups.values()]
+            try:
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:
+                self.stopping.set()
+                raise
+
+    def backfill_all(self, sources: Sequence[Source], *, since: date | None = None,
+                     max_pages: int | None = None,
+                     progress: Progress | None = None) -> list[BackfillReport]:
+        """Backfill every one of `sources`, hosts in parallel: the wall time is the slowest
+        host's, not the sum of all of them."""
+        reports: dict[str, BackfillReport] = {}
+
+        def walk(source: Source) -> None:
+            reports[source.id] = self.backfill(source, since=since, max_pages=max_pages,
+                                               progress=progress)
+
+        self._by_host(sources, walk)
+        return [reports[s.id] for s in sources if s.id in reports]
 
     def backfill(self, source: Source, *, since: date | None = None,
                  max_pages: int | None = None,
@@ -772,45 +801,3 @@ def _with_param(url: str, name: str, value: int) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
     query.append((name, str(value)))
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-@dataclass(frozen=True)
-class SourceStatus:
-    """One row of `regmon status`."""
-
-    source_id: str
-    health: Health
-    last_success: datetime | None
-    last_error: str | None
-    failures: int
-    items_known: int
-    next_poll: str
-    health_since: datetime | None = None
-    usual_count: float | None = None  # items its listing usually yields
-
-    def as_json(self) -> dict[str, object]:
-        """The row for `regmon status --json`."""
-        return {"source": self.source_id, "health": str(self.health),
-                "since": self.health_since.isoformat() if self.health_since else None,
-                "last_success": self.last_success.isoformat() if self.last_success else None,
-                "last_error": self.last_error, "consecutive_failures": self.failures,
-                "items_known": self.items_known, "next_poll": self.next_poll}
-
-
-def source_status(source: Source, store: Store, now: datetime) -> SourceStatus:
-    """What `regmon status` shows of a source: health, history and when it is next due (its
-    interval after the last poll, or later if its host asked for a pause)."""
-    state = store.source_state(source.id)
-    due = state.last_poll_at + timedelta(minutes=source.interval_minutes) \
-        if state.last_poll_at and state.last_poll_at <= now else now
-    host = store.load_host(urlsplit(source.url).netloc)
-    not_before = min(host.not_before, now + MAX_PAUSE) if host.not_before else None
-    if not_before and not_before > due:
-        due = not_before
-    next_poll = "due now" if due <= now else due.strftime("%Y-%m-%d %H:%M UTC")
-    if not_before and not_before > now:
-        next_poll += f" ({host.reason})"
-    health = state.health if state.last_poll_at else Health.NEW
-    return SourceStatus(source.id, health, state.last_success_at, state.last_error,
-                        state.failures, state.items_known, next_poll, state.health_since,
-                        state.usual_count)

@@ -34,7 +34,7 @@ from monitor.clock import Clock
 from monitor.config import DEFAULT_BASE_URL, Config
 from monitor.errors import UsageError
 from monitor.model import Health
-from monitor.pipeline import source_status
+from monitor.status import source_status
 from monitor.store import Store
 from monitor.web import Pages
 

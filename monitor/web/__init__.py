@@ -18,8 +18,8 @@ from monitor import __version__
 from monitor.clock import Clock
 from monitor.config import Config
 from monitor.model import Health, StoredItem
-from monitor.pipeline import SourceStatus, source_status
 from monitor.publish.feed import slugs
+from monitor.status import SourceStatus, source_status
 from monitor.store import StatementQuery, Store
 from monitor.web.text import highlight, word_diff
 from monitor.web.timeline import timeline_svg
