@@ -1,7 +1,8 @@
 """regmon's benchmarks, side by side with urlwatch, in one command:
 
     python bench/run.py            # everything (several minutes)
-    python bench/run.py --quick    # fewer sites and polls (about a minute)
+    python bench/run.py --quick    # fewer sites and polls (a few minutes)
+    python bench/run.py --json     # ... and the headline's figures as one JSON object
 
 Loopback sites in the three real shapes (bench/sites.py) serve listing pages and articles of
 realistic size from a child process. Politeness delays are set to zero for these sites: they
@@ -28,6 +29,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pages import page_times
+from bench.people import backfill_vs_floor, matcher_throughput, startup
 from bench.sites import BenchSites
 from monitor.clock import SystemClock
 from monitor.config import load_config
@@ -415,6 +417,8 @@ def per_page(root: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer sites and polls (~1 min)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the headline's figures as one JSON object, last")
     args = parser.parse_args()
     quick = args.quick
     print(f"regmon benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs; "
@@ -429,6 +433,10 @@ def main() -> None:
         endure = endurance(root, 100 if quick else 500)
         pages = per_page(root)
         served = page_times(root / "pages", 20_000 if quick else 100_000)
+        walk = backfill_vs_floor(root, _env())
+        started = startup(Path(str(walk["config"])), Path(str(walk["state"])),
+                          urlwatch_env(root), _env())
+        throughput = matcher_throughput()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -440,19 +448,44 @@ def main() -> None:
         return runs["steady"].cpu / count * 1000 if "steady" in runs else float("nan")
 
     biggest = max(sized)
-    print("\nHeadline: a steady poll moves {:.1f}% fewer bytes than the first; steady CPU per "
-          "source, regmon vs urlwatch: {:.0f} vs {:.0f} ms at 3 sources ({:.2f}x), {:.0f} vs "
-          "{:.0f} ms at 30 ({:.2f}x); per-page processing {:.1f}x (listing) and {:.1f}x "
-          "(article) the bare parse; peak RSS {:.0f} MB at {} sources; RSS {:+.1f}% over {} "
-          "polls; feed rebuild {:.3f} s with {:,} statements; the slowest web page {:.2f}x a "
-          "static feed file.".format(
-              saved, steady_ms(3, "regmon"), steady_ms(3, "urlwatch"),
-              steady_ms(3, "regmon") / steady_ms(3, "urlwatch"), steady_ms(30, "regmon"),
-              steady_ms(30, "urlwatch"), steady_ms(30, "regmon") / steady_ms(30, "urlwatch"),
-              pages["listing"], pages["article"], sized[biggest]["first"].rss_mb, biggest,
-              endure["growth"], int(endure["polls"]), hist["rebuild"],
-              20_000 if quick else 100_000, max(served.values())))
-
+    table("8. Start-up, a fresh process each (median wall seconds)", ["command", "s", "x urlwatch"],
+          [[name, f"{t:.3f}", f"{t / started['urlwatch --version']:.2f}"
+            if "urlwatch --version" in started else "-"] for name, t in started.items()])
+    table("9. Backfill of three hosts at a 0.25 s delay (seconds)", ["what", "s"],
+          [["regmon backfill, wall", f"{walk['wall']:.1f}"],
+           ["the busiest host's floor", f"{walk['floor']:.1f}"],
+           ["every host one after another (the old way's floor)",
+            f"{walk['sequential floor']:.1f}"]])
+    table("10. The matcher with every language's words loaded, on pages dense with names (MB/s)",
+          ["language", "MB/s"], [[k, f"{v:.1f}"] for k, v in throughput.items()])
+    urlwatch_start = started.get("urlwatch --version", float("nan"))
+    figures = {
+        "startup_vs_urlwatch": started["regmon --version"] / urlwatch_start,
+        "status_vs_urlwatch": started["regmon status"] / urlwatch_start,
+        "steady_cpu_vs_urlwatch_3": steady_ms(3, "regmon") / steady_ms(3, "urlwatch"),
+        "steady_cpu_vs_urlwatch_30": steady_ms(30, "regmon") / steady_ms(30, "urlwatch"),
+        "page_vs_parse_listing": pages["listing"],
+        "page_vs_parse_article": pages["article"],
+        "backfill_vs_floor": float(walk["wall"]) / float(walk["floor"]),
+        "daemon_rss_mb": endure["end"],
+        "daemon_rss_growth": endure["growth"] / 100,
+        "web_page_vs_static_file": max(served.values()),
+        "matcher_mb_per_s_slowest_language": min(throughput.values()),
+    }
+    print("\nHeadline: start-up {:.2f}x urlwatch's (`--version`; `status` {:.2f}x); steady CPU "
+          "per source {:.2f}x urlwatch's at 3 sources and {:.2f}x at 30; per page {:.1f}x "
+          "(listing) and {:.1f}x (article) the bare parse; backfill {:.2f}x the slowest host's "
+          "floor; daemon RSS {:.0f} MB, {:+.1f}% over {} polls; the slowest web page {:.2f}x a "
+          "static feed file; a steady poll moves {:.1f}% fewer bytes than the first; peak RSS "
+          "{:.0f} MB at {} sources; feed rebuild {:.3f} s with {:,} statements.".format(
+              figures["startup_vs_urlwatch"], figures["status_vs_urlwatch"],
+              figures["steady_cpu_vs_urlwatch_3"], figures["steady_cpu_vs_urlwatch_30"],
+              pages["listing"], pages["article"], figures["backfill_vs_floor"],
+              endure["end"], endure["growth"], int(endure["polls"]), max(served.values()),
+              saved, sized[biggest]["first"].rss_mb, biggest, hist["rebuild"],
+              20_000 if quick else 100_000))
+    if args.json:
+        print(json.dumps({k: round(v, 3) for k, v in figures.items()}))
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ silently (nothing is announced), resumably, and only as far back as asked."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,7 +15,7 @@ from monitor.store import DeliveryRow, StatementRow
 from tests.conftest import Regmon
 from tests.helpers import outbox, paged_world, stored
 from tests.receivers import SLACK_PATH, Receiver
-from tests.sites import Site, World
+from tests.sites import Reply, Seen, Site, World
 
 
 def _statements(regmon: Regmon) -> list[StatementRow]:
@@ -100,3 +101,28 @@ def test_backfill_stops_at_the_date_given(world: World, regmon: Regmon) -> None:
     orders = [json.loads(r.body)["order"] for r in world.ico.requests if r.method == "POST"]
     assert orders == ["newest"] * 3 + ["newest"] * 2 + ["oldest"] * 4
     assert len(_statements(regmon)) == 80
+
+
+def test_backfill_walks_hosts_side_by_side_each_at_its_own_pace(world: World,
+                                                                 regmon: Regmon) -> None:
+    paged_world(world)
+    order: list[str] = []
+    for site in (world.oaic, world.ico, world.opc):
+        answer = site.reply
+
+        def recorded(seen: Seen, answer: Callable[[Seen], Reply] = answer,
+                     name: str = site.name) -> Reply:
+            order.append(name)
+            return answer(seen)
+
+        site.reply = recorded  # type: ignore[method-assign]
+    world.write_config(regmon.config_dir, min_delay_seconds=0.05)
+    run = regmon("backfill")
+    assert run.code == 0, run.stderr
+    # Side by side: the other hosts are read while the busiest one is still being walked
+    # (one host after another, each would start only when the one before had finished).
+    last_ico = len(order) - 1 - order[::-1].index(world.ico.name)
+    assert world.opc.name in order[:last_ico] and world.oaic.name in order[:last_ico]
+    assert order.index(world.opc.name) < last_ico and order.index(world.oaic.name) < last_ico
+    with stored(regmon.state_dir) as store:
+        assert len(store.statements()) == 45 + 80 + 30 + 25

@@ -56,7 +56,7 @@ PAGES = sorted(p for p in FIXTURES.glob("*/*") if p.suffix in (".html", ".json",
 def _extract(path: Path) -> dict[str, Any]:
     source = SOURCES[path.parent.name]
     if path.name.startswith("article"):
-        text, found_by, _ = extract_article(path.read_bytes(), "", source.article_body,
+        text, found_by, *_ = extract_article(path.read_bytes(), "", source.article_body,
                                          source.article_strip)
         return {"found_by": found_by, "text": text}
     url, _ = page_request(source, 0)

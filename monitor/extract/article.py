@@ -25,11 +25,14 @@ MIN_TEXT = 40
 
 
 class PageText(NamedTuple):
-    """What a statement's page says: its text, the rule that found it, its language."""
+    """What a statement's page says: its text, the rule that found it, its language, the
+    documents it links and the day it states."""
 
     text: str
     found_by: str  # the selector that matched, or "largest text block", or "whole page"
     language: str | None  # the primary subtag of <html lang="fr-CA">: "fr"; None unstated
+    attachments: tuple[str, ...] = ()  # hrefs of the documents it links, in page order
+    stated: date | None = None  # the day it states where `date_selector` points
 
 
 def extract_article(
@@ -37,15 +40,25 @@ def extract_article(
     content_type: str = "",
     body_selectors: tuple[str, ...] = (),
     strip_selectors: tuple[str, ...] = (),
+    attachment_selectors: tuple[str, ...] | None = None,
+    date_selector: str | None = None,
+    date_format: str | None = None,
 ) -> PageText:
     """The body text of a statement's page (printable, bounded), the rule that found it and
-    the language the page declares.
+    the language the page declares; with `attachment_selectors` (the source's own, besides
+    the ICO's <further-Reading> and links to PDFs, always looked for), the documents it links;
+    with `date_selector`, the day it states. One parse of the page for all of it.
 
     Never fails for a missed selector: configured selectors, then common containers, then
     the element holding the most paragraph text, then the whole page body."""
     tree = LexborHTMLParser(decode_html(body, content_type))
+    links = tuple(_attachment_links(tree, attachment_selectors)) \
+        if attachment_selectors is not None else ()
+    node = tree.css_first(date_selector) if date_selector else None
+    stated = parse_stated_date(inline_text(node), date_format) if node is not None else None
+    language = _language(tree)
     text, found_by = _article(tree, body_selectors, strip_selectors)
-    return PageText(bounded(text, MAX_BODY), found_by, _language(tree))
+    return PageText(bounded(text, MAX_BODY), found_by, language, links, stated)
 
 
 def _language(tree: LexborHTMLParser) -> str | None:
@@ -58,9 +71,8 @@ def _language(tree: LexborHTMLParser) -> str | None:
 
 def _article(tree: LexborHTMLParser, body_selectors: tuple[str, ...],
              strip_selectors: tuple[str, ...]) -> tuple[str, str]:
-    for selector in (*ALWAYS_STRIP, *strip_selectors):
-        for node in tree.css(selector):
-            node.decompose()
+    for node in _outermost(tree.css(", ".join((*ALWAYS_STRIP, *strip_selectors)))):
+        node.decompose()
     for selector in (*body_selectors, *FALLBACKS):
         found = tree.css_first(selector)
         if found is not None:
@@ -72,6 +84,20 @@ def _article(tree: LexborHTMLParser, body_selectors: tuple[str, ...],
         return node_text(best), "largest text block"
     root = tree.body
     return (node_text(root) if root is not None else ""), "whole page"
+
+
+def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
+    """Of the nodes one query found (in one walk of the page), those not inside another of
+    them: removing an element removes what it holds, which must not be touched again."""
+    found = {n.mem_id for n in nodes}
+    kept = []
+    for node in nodes:
+        parent = node.parent
+        while parent is not None and parent.mem_id not in found:
+            parent = parent.parent
+        if parent is None:
+            kept.append(node)
+    return kept
 
 
 def _largest_block(tree: LexborHTMLParser) -> LexborNode | None:
@@ -87,11 +113,9 @@ ATTACHMENT_LINKS = (("further-reading", "x-href"), ("a[type='application/pdf']",
                     ("a[href$='.pdf']", "href"), ("a[href$='.PDF']", "href"))
 
 
-def attachment_links(body: bytes, content_type: str = "",
-                     selectors: tuple[str, ...] = ()) -> list[str]:
-    """The hrefs of a statement page's attachments (the ICO's <further-Reading x-href>, links
-    to PDFs, and elements the source's `attachments` selectors name), in page order, once."""
-    tree = LexborHTMLParser(decode_html(body, content_type))
+def _attachment_links(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> list[str]:
+    """The hrefs of a page's attachments (the ICO's <further-Reading x-href>, links to PDFs,
+    and elements the source's `attachments` selectors name), in page order, once."""
     found: list[str] = []
     for selector, attribute in (*ATTACHMENT_LINKS, *((s, "href") for s in selectors)):
         for node in tree.css(selector):
@@ -99,14 +123,6 @@ def attachment_links(body: bytes, content_type: str = "",
             if href and href not in found:
                 found.append(href)
     return found
-
-
-def article_date(body: bytes, content_type: str, selector: str,
-                 fmt: str | None = None) -> date | None:
-    """The publication day a statement's page states where `selector` points (the ICO's facts
-    panel, for listings that give only a month)."""
-    node = LexborHTMLParser(decode_html(body, content_type)).css_first(selector)
-    return parse_stated_date(inline_text(node), fmt) if node is not None else None
 
 
 def page_title(body: bytes, content_type: str = "") -> str:
