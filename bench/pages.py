@@ -107,7 +107,7 @@ def median_ms(port: int, path: str) -> float:
     return statistics.median(times) * 1000
 
 
-def page_times(root: Path, statements: int) -> dict[str, float]:
+def page_times(root: Path, statements: int, python: str = sys.executable) -> dict[str, float]:
     """Each page's median time and its ratio to the static feed file's, printed as a table."""
     etc, state = root / "etc", root / "state"
     root.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def page_times(root: Path, statements: int) -> dict[str, float]:
         monitor.close()
     port = 18000 + (int(time.time()) % 1000)
     server = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "serve", "--config", str(path), "--state-dir",
+        [python, "-m", "monitor", "serve", "--config", str(path), "--state-dir",
          str(state), "--port", str(port)], env={"PYTHONPATH": str(REPO), "PATH": ""},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/"

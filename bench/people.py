@@ -31,11 +31,11 @@ def _median_wall(command: list[str], env: dict[str, str]) -> float:
     return statistics.median(times)
 
 
-def startup(config: Path, state: Path, urlwatch: Path | None,
-            env: dict[str, str]) -> dict[str, float]:
+def startup(config: Path, state: Path, urlwatch: Path | None, env: dict[str, str],
+            python: str = sys.executable) -> dict[str, float]:
     """Median wall seconds of `regmon --version`, `regmon status` (a real store) and
-    `urlwatch --version`, each a fresh process."""
-    regmon = [sys.executable, "-m", "monitor"]
+    `urlwatch --version`, each a fresh process (regmon run by `python`)."""
+    regmon = [python, "-m", "monitor"]
     found = {"regmon --version": _median_wall([*regmon, "--version"], env),
              "regmon status": _median_wall([*regmon, "status", "--config", str(config),
                                             "--state-dir", str(state)], env)}
@@ -44,8 +44,8 @@ def startup(config: Path, state: Path, urlwatch: Path | None,
     return found
 
 
-def backfill_vs_floor(root: Path, env: dict[str, str],
-                      delay: float = 0.25) -> dict[str, float | str]:
+def backfill_vs_floor(root: Path, env: dict[str, str], python: str = sys.executable,
+                      delay: float = 0.1) -> dict[str, float | str]:
     """`regmon backfill` of three loopback sites (four sources, two of them on one host) with
     `delay` between requests to a host: its wall time, and the floor politeness allows, the
     busiest host's requests one after another at that delay."""
@@ -55,7 +55,7 @@ def backfill_vs_floor(root: Path, env: dict[str, str],
         config = world.write_config(root / "backfill" / "etc", min_delay_seconds=delay)
         state = root / "backfill" / "state"
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "monitor", "backfill", "--config", str(config),
+        subprocess.run([python, "-m", "monitor", "backfill", "--config", str(config),
                         "--state-dir", str(state)], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=True)
         wall = time.perf_counter() - started

@@ -153,8 +153,9 @@ def registry(notifications: Notifications | None = None) -> dict[str, Channel]:
     from monitor.publish.channels import operator, slack, webhook
 
     channels: list[Channel] = [slack.Slack(), webhook.Webhook(), operator.Operator()]
-    makers = kinds()
-    for name, config in (notifications or Notifications()).channels.items():
+    named = (notifications or Notifications()).channels
+    makers = kinds() if named else {}  # the kinds' modules load only when some are used
+    for name, config in named.items():
         channels.append(makers[config.kind](name, config))
     return {c.name: c for c in channels}
 
