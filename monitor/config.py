@@ -426,9 +426,12 @@ class Route(_Strict):
             ("companies", self.companies), ("regulators", self.regulators),
             ("jurisdictions", self.jurisdictions), ("types", self.types),
             ("languages", self.languages)) if values]
-        when = {"instant": "instantly", "daily": f"daily at {self.at} {self.timezone}",
+        return f"{'; '.join(filters) or 'every statement'}: {self.window()}"
+
+    def window(self) -> str:
+        """When it sends, in words: "instantly", "daily at 08:00 Europe/London"."""
+        return {"instant": "instantly", "daily": f"daily at {self.at} {self.timezone}",
                 "weekly": f"weekly on {self.day.title()} at {self.at} {self.timezone}"}[self.mode]
-        return f"{'; '.join(filters) or 'every statement'}: {when}"
 
 
 class Notifications(_Strict):

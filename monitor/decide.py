@@ -40,6 +40,10 @@ RECHECK_DAYS = 14  # statements first seen this recently have their pages re-rea
 RECHECK_HOURS = 24  # about once a day (conditionally: usually a 304),
 RECHECK_PER_POLL = 5  # a few per poll, so the sites see no burst
 MIN_USUAL_FOR_SHRINK = 5  # below this, a listing is too small to call "far smaller than usual"
+BLOCKED_PAUSE = timedelta(hours=6)  # a host that blocked regmon is left alone this long
+MAX_BACKOFF = timedelta(hours=6)  # the longest backoff after failures in a row
+MAX_RETRY_AFTER = timedelta(hours=12)  # a longer Retry-After is honoured as this
+MAX_PAUSE = max(BLOCKED_PAUSE, MAX_BACKOFF, MAX_RETRY_AFTER)  # the longest wait regmon sets
 
 # -- snapshots: what the store knows, read before deciding ------------------------------------
 
@@ -197,7 +201,7 @@ class Routing:
                 continue
             row = OutboxRow(route.channel, state, announcement) if route.mode == "instant" \
                 else OutboxRow(route.channel, state, announcement, next_window(route, self.now),
-                               route.describe().rsplit(": ", 1)[-1])
+                               route.window())
             held = chosen.get(route.channel)
             if held is None or (held.due_at is not None and
                                 (row.due_at is None or row.due_at < held.due_at)):

@@ -34,10 +34,10 @@ from protego import Protego
 from monitor import PROJECT_URL, __version__
 from monitor.clock import Clock
 from monitor.config import Settings, Source
+from monitor.decide import BLOCKED_PAUSE, MAX_BACKOFF, MAX_PAUSE, MAX_RETRY_AFTER
 from monitor.errors import FetchError
 from monitor.model import FetchErrorKind as Kind
 from monitor.model import HostState, Response, Validators
-from monitor.status import MAX_PAUSE as STATUS_MAX_PAUSE
 from monitor.text import printable
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,9 @@ USER_AGENT = f"regmon/{__version__} (+{PROJECT_URL})"
 ROBOTS_AGENT = "regmon"
 MAX_REDIRECTS = 5
 ROBOTS_TTL = timedelta(days=1)
-BLOCKED_PAUSE = timedelta(hours=6)
-MAX_BACKOFF = timedelta(hours=6)
-MAX_RETRY_AFTER = timedelta(hours=12)
 ROBOTS_RETRY = timedelta(minutes=30)
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 2.5: parse at least 500 KiB; a larger file is unusable
 MAX_CRAWL_DELAY = 60.0  # a Crawl-delay above a minute is honoured as a minute
-MAX_PAUSE = max(BLOCKED_PAUSE, MAX_BACKOFF, MAX_RETRY_AFTER)  # the longest wait regmon sets
-assert MAX_PAUSE == STATUS_MAX_PAUSE, "monitor.status shows pauses with the same clamp"
 SHORT_WAIT = 30.0  # a Retry-After this short is waited out within the poll
 _REDIRECTS = (301, 302, 303, 307, 308)
 

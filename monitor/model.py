@@ -252,6 +252,11 @@ class StoredItem:
     jurisdiction: str | None = None  # "ca-bc": a country, and a province or state
     statement_type: StatementType = StatementType.OTHER
 
+    @property
+    def stated_words(self) -> str:
+        """The day the regulator states, in words ("6 July 2020"), for messages and feeds."""
+        return f"{self.stated.day} {self.stated:%B %Y}" if self.stated else "date not stated"
+
 
 @dataclass(frozen=True)
 class SourceReport:

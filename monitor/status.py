@@ -1,5 +1,5 @@
 """What `regmon status`, `/healthz` and the pages show of each source. Imports only the
-configuration and the store: a person asking how things stand does not pay for the HTTP
+configuration, the rules and the store: a person asking how things stand does not pay for the HTTP
 client, the matcher or the feed writer."""
 
 from __future__ import annotations
@@ -9,12 +9,9 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from monitor.config import Source
+from monitor.decide import MAX_PAUSE
 from monitor.model import Health
 from monitor.store import Store
-
-# The longest pause regmon itself sets on a host (fetch.py's BLOCKED_PAUSE, MAX_BACKOFF and
-# MAX_RETRY_AFTER): a stored pause further ahead is a clock that jumped, shown clamped.
-MAX_PAUSE = timedelta(hours=12)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,17 @@ regmon over one state directory with a fake clock."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from monitor.clock import FakeClock, SystemClock
@@ -185,3 +191,27 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class Stalling(Protocol):
+    """A loopback endpoint that can take a message and stall before answering."""
+
+    in_flight: threading.Event
+    release: threading.Event
+
+
+def kill_mid_send(config: Path, state_dir: Path, env: dict[str, str],
+                  endpoint: Stalling) -> None:
+    """Run `regmon once` and SIGKILL it while `endpoint` holds its message unanswered (then
+    let the endpoint go): a crash between the send and the mark."""
+    command = [sys.executable, "-m", "monitor", "once", "--config", str(config),
+               "--state-dir", str(state_dir)]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        assert endpoint.in_flight.wait(30), "regmon never sent"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        endpoint.release.set()
+    assert child.returncode == -signal.SIGKILL

@@ -6,11 +6,7 @@ local time, through faults, restarts and a change of daylight-saving time (injec
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -21,7 +17,7 @@ import pytest
 from monitor.clock import FakeClock
 from monitor.publish.secrets import Secrets
 from tests.conftest import Regmon
-from tests.helpers import OPC_PIMEYES, Runs, first_world, outbox, second_world
+from tests.helpers import OPC_PIMEYES, Runs, first_world, kill_mid_send, outbox, second_world
 from tests.receivers import (
     ACCEPTED,
     DISCORD_PATH,
@@ -297,17 +293,7 @@ def _mail_world(world: World, regmon: Regmon, mail: MailServer) -> None:
 
 
 def _kill_while_sending(regmon: Regmon, mail: MailServer) -> None:
-    command = [sys.executable, "-m", "monitor", "once", "--config", str(regmon.config),
-               "--state-dir", str(regmon.state_dir)]
-    child = subprocess.Popen(command, env={**regmon.env, **_env(mail)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        assert mail.in_flight.wait(30), "regmon never sent"
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
-    finally:
-        mail.release.set()
-    assert child.returncode == -signal.SIGKILL
+    kill_mid_send(regmon.config, regmon.state_dir, {**regmon.env, **_env(mail)}, mail)
 
 
 def test_killed_after_the_server_took_the_mail_at_most_one_duplicate_with_the_same_id(

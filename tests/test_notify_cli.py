@@ -3,15 +3,11 @@ killed at the worst moments, then run again."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import Regmon
-from tests.helpers import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK, first_world
+from tests.helpers import BUNNINGS, CLEARVIEW_OAIC, MEDIBANK, first_world, kill_mid_send
 from tests.receivers import HOOK_PATH, NO_SERVICE, OK, SLACK_PATH, Receiver
 from tests.sites import Site, World
 
@@ -28,17 +24,7 @@ def _env(hook: Receiver, slack: Receiver | None = None) -> dict[str, str]:
 
 
 def _kill_while_posting(regmon: Regmon, hook: Receiver, env: dict[str, str]) -> None:
-    command = [sys.executable, "-m", "monitor", "once", "--config", str(regmon.config),
-               "--state-dir", str(regmon.state_dir)]
-    child = subprocess.Popen(command, env={**regmon.env, **env}, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    try:
-        assert hook.in_flight.wait(30), "regmon never posted"
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
-    finally:
-        hook.release.set()
-    assert child.returncode == -signal.SIGKILL
+    kill_mid_send(regmon.config, regmon.state_dir, {**regmon.env, **env}, hook)
 
 
 def _new_statement(world: World) -> None:

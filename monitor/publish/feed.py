@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from monitor import PROJECT_URL, __version__
+from monitor.markup import highlight
 from monitor.model import StoredItem
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -151,8 +152,7 @@ def _entry(gen: Any, item: StoredItem, base_url: str, pages: bool) -> None:
 def summary_html(item: StoredItem) -> str:
     """The entry's short summary: who, when, what kind, and the regulator's own summary (the
     title is the entry's title already), escaped."""
-    stated = f"{item.stated.day} {item.stated:%B %Y}" if item.stated else "date not stated"
-    lines = [f"{item.regulator}, {stated} · {item.statement_type}.",
+    lines = [f"{item.regulator}, {item.stated_words} · {item.statement_type}.",
              *([item.summary] if item.summary else [])]
     return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in lines)
 
@@ -162,8 +162,6 @@ def content_html(item: StoredItem, page: str | None = None) -> str:
     and the matched names marked in the passages that matched. (An RSS description is HTML
     to every reader, so text written into it as text would be unescaped once and rendered as
     markup: `<img onerror=...>` in a summary.)"""
-    from monitor.web.text import highlight
-
     names = list(item.companies)
     parts = [summary_html(item)]
     if item.companies:

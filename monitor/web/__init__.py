@@ -17,11 +17,11 @@ from markupsafe import Markup
 from monitor import __version__
 from monitor.clock import Clock
 from monitor.config import Config
+from monitor.markup import highlight, word_diff
 from monitor.model import Health, StoredItem
 from monitor.publish.feed import slugs
 from monitor.status import SourceStatus, source_status
 from monitor.store import StatementQuery, Store
-from monitor.web.text import highlight, word_diff
 from monitor.web.timeline import timeline_svg
 
 PER_PAGE = 25

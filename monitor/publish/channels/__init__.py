@@ -142,11 +142,6 @@ def window_of(batch: Batch) -> str:
     return next((d.digest for d in batch.deliveries if d.digest), "digest")
 
 
-def stated(item: StoredItem) -> str:
-    """The day a statement states, in words."""
-    return f"{item.stated.day} {item.stated:%B %Y}" if item.stated else "date not stated"
-
-
 def registry(notifications: Notifications | None = None) -> dict[str, Channel]:
     """Every channel regmon can reach, by name, in delivery order: the built-in ones, then
     the named channels of the configuration."""

@@ -15,7 +15,6 @@ from monitor.publish.channels import (
     Post,
     SendContext,
     by_company,
-    stated,
     statement,
     window_of,
 )
@@ -65,7 +64,7 @@ def message(batch: Batch) -> dict[str, Any]:
     item = statement(delivery)
     quoted = "\n".join(f"> {escape(s)}" for s in item.snippets[:3])
     embed = _embed(item.title, item.url, quoted, [
-        ("Regulator", item.regulator), ("Published", stated(item)),
+        ("Regulator", item.regulator), ("Published", item.stated_words),
         ("Type", str(item.statement_type)), ("Companies", ", ".join(item.companies))])
     return {"content": _cut(escape(headline(item, updated=delivery.announcement.is_edit)),
                             CONTENT), "embeds": [embed], "allowed_mentions": {"parse": []}}
@@ -79,7 +78,7 @@ def digest(batch: Batch, context: SendContext) -> dict[str, Any]:
     groups = by_company(batch)
     for company, items in groups:
         lines = "\n".join(f"• [{escape(i.title)}]({i.url}) ({escape(i.regulator)}, "
-                          f"{stated(i)}, {i.statement_type})" for i in items)
+                          f"{i.stated_words}, {i.statement_type})" for i in items)
         embed = _embed(company, context.feed_url, lines, [])
         size = len(embed["title"]) + len(embed["description"])
         if len(embeds) == MAX_EMBEDS or total + size > MAX_TOTAL:

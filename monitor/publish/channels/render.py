@@ -8,7 +8,7 @@ import html
 from dataclasses import dataclass
 
 from monitor.model import StoredItem
-from monitor.publish.channels import Batch, SendContext, by_company, stated, statement, window_of
+from monitor.publish.channels import Batch, SendContext, by_company, statement, window_of
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def one_statement(batch: Batch) -> Text:
     delivery = batch.deliveries[0]
     item = statement(delivery)
     updated = delivery.announcement.is_edit
-    lines = [item.title, "", f"{item.regulator}, {stated(item)} · {item.statement_type}",
+    lines = [item.title, "", f"{item.regulator}, {item.stated_words} · {item.statement_type}",
              f"Companies: {', '.join(item.companies)}"]
     if updated:
         lines.append(f"Now also names: {', '.join(delivery.announcement.added)}")
@@ -40,7 +40,7 @@ def one_statement(batch: Batch) -> Text:
         lines.append(f"Also published by the {regulator}: {title} <{url}>")
     body = "\n".join(lines)
     rich = (f"<p><a href=\"{_attr(item.url)}\"><strong>{_h(item.title)}</strong></a></p>"
-            f"<p>{_h(item.regulator)}, {_h(stated(item))} · {_h(str(item.statement_type))}<br>"
+            f"<p>{_h(item.regulator)}, {_h(item.stated_words)} · {_h(str(item.statement_type))}<br>"
             f"Companies: {_h(', '.join(item.companies))}</p>"
             + "".join(f"<blockquote>{_h(s)}</blockquote>" for s in item.snippets[:3])
             + "".join(f"<p>Also published by the {_h(r)}: <a href=\"{_attr(u)}\">{_h(t)}</a></p>"
@@ -58,10 +58,10 @@ def digest(batch: Batch, context: SendContext) -> Text:
         plain.append(company)
         rich.append(f"<h2>{_h(company)}</h2><ul>")
         for item in items:
-            plain.append(f"  - {item.title} ({item.regulator}, {stated(item)}, "
+            plain.append(f"  - {item.title} ({item.regulator}, {item.stated_words}, "
                          f"{item.statement_type})\n    {item.url}")
             rich.append(f"<li><a href=\"{_attr(item.url)}\">{_h(item.title)}</a> "
-                        f"({_h(item.regulator)}, {_h(stated(item))}, "
+                        f"({_h(item.regulator)}, {_h(item.stated_words)}, "
                         f"{_h(str(item.statement_type))})</li>")
         plain.append("")
         rich.append("</ul>")

@@ -81,10 +81,6 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _stated(item: StoredItem) -> str:
-    return f"{item.stated.day} {item.stated:%B %Y}" if item.stated else "date not stated"
-
-
 def slack_message(item: StoredItem, announcement: Announcement = NEW_STATEMENT) -> dict[str, Any]:
     """One Block Kit message for a new (or newly matching, edited) statement, within Slack's
     limits."""
@@ -96,10 +92,10 @@ def slack_message(item: StoredItem, announcement: Announcement = NEW_STATEMENT) 
             f"{updated}{item.regulator}: {companies}", HEADER_LIMIT)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _cut(
             f"*<{_slack_url(item.url)}|{title}>*\n{slack_escape(item.regulator)} · "
-            f"{_stated(item)} · {item.statement_type}", SECTION_LIMIT)}},
+            f"{item.stated_words} · {item.statement_type}", SECTION_LIMIT)}},
         {"type": "section", "fields": [
             {"type": "mrkdwn", "text": _cut(f"*Companies*\n{slack_escape(companies)}", 2000)},
-            {"type": "mrkdwn", "text": f"*Published*\n{_stated(item)}"}]},
+            {"type": "mrkdwn", "text": f"*Published*\n{item.stated_words}"}]},
     ]
     if item.snippets:
         quoted = "\n".join(f">{slack_escape(s)}" for s in item.snippets[:3])
@@ -138,7 +134,7 @@ def slack_event(items: Sequence[StoredItem]) -> dict[str, Any]:
     for item in items:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(
             f"*<{_slack_url(item.url)}|{slack_escape(item.title)}>*\n"
-            f"{slack_escape(item.regulator)} · {_stated(item)}", SECTION_LIMIT)}})
+            f"{slack_escape(item.regulator)} · {item.stated_words}", SECTION_LIMIT)}})
     quoted = "\n".join(f">{slack_escape(s)}" for i in items for s in i.snippets[:1])
     if quoted:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
@@ -165,7 +161,7 @@ def slack_digest(batch: Sequence[Delivery], feeds_base_url: str) -> dict[str, An
         "companies"}}]
     for item in items[: SLACK_MAX_BLOCKS - 2]:
         line = (f"*<{_slack_url(item.url)}|{slack_escape(item.title)}>*\n"
-                f"{slack_escape(item.regulator)} · {_stated(item)} · "
+                f"{slack_escape(item.regulator)} · {item.stated_words} · "
                 f"{slack_escape(', '.join(item.companies))}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                     "text": _cut(line, SECTION_LIMIT)}})
@@ -187,7 +183,7 @@ def slack_window(batch: Batch, context: SendContext) -> dict[str, Any]:
     for company, items in groups:
         lines = [f"*{slack_escape(company)}*"] + [
             f"• <{_slack_url(i.url)}|{slack_escape(i.title)}> ({slack_escape(i.regulator)}, "
-            f"{_stated(i)}, {i.statement_type})" for i in items]
+            f"{i.stated_words}, {i.statement_type})" for i in items]
         if len(blocks) >= SLACK_MAX_BLOCKS - 2:
             break
         blocks.append({"type": "section", "text": {"type": "mrkdwn",

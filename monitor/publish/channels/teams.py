@@ -14,7 +14,6 @@ from monitor.publish.channels import (
     Post,
     SendContext,
     by_company,
-    stated,
     statement,
     window_of,
 )
@@ -65,7 +64,7 @@ def card(batch: Batch) -> dict[str, Any]:
                 _text(item.title, weight="Bolder"),
                 {"type": "FactSet", "facts": [
                     {"title": "Regulator", "value": _inert(item.regulator)},
-                    {"title": "Published", "value": stated(item)},
+                    {"title": "Published", "value": item.stated_words},
                     {"title": "Type", "value": str(item.statement_type)},
                     {"title": "Companies", "value": _inert(", ".join(item.companies))}]}]
     elements += [_text(f"“{s}”", isSubtle=True) for s in item.snippets[:3]]
@@ -78,7 +77,7 @@ def card_digest(batch: Batch, context: SendContext) -> dict[str, Any]:
                       "statements", weight="Bolder", size="Medium")]
     for company, items in by_company(batch):
         elements.append(_text(company, weight="Bolder"))
-        elements += [_text(f"{i.title} ({i.regulator}, {stated(i)}, {i.statement_type}) "
+        elements += [_text(f"{i.title} ({i.regulator}, {i.stated_words}, {i.statement_type}) "
                            f"{i.url}") for i in items]
     return _envelope(elements, context.feed_url)
 

@@ -1,5 +1,6 @@
-"""Text made into safe HTML for the pages and the feeds: matched names highlighted, and the
-words that changed between two versions marked. Everything scraped is escaped first."""
+"""Text made into safe HTML, for the pages (monitor.web) and the feeds (monitor.publish):
+matched names highlighted, and the words that changed between two versions marked.
+Everything scraped is escaped first."""
 
 from __future__ import annotations
 
