@@ -6,11 +6,19 @@ from __future__ import annotations
 import re
 
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_ASCII_CONTROLS = tuple(chr(c) for c in (*range(0x09), *range(0x0B, 0x20), 0x7F))
 _LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
     """`text` without control characters and lone surrogates; newlines and tabs stay."""
+    if text.isascii():  # most pages: an `in` test per control runs in C, the pattern per character
+        if text.isprintable():  # a headline: nothing to remove, not even a tab or newline
+            return text
+        for control in _ASCII_CONTROLS:
+            if control in text:
+                text = text.replace(control, "")
+        return text
     return _CONTROLS.sub("", text)
 
 

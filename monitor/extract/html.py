@@ -52,10 +52,9 @@ def extract(source: HtmlSource, body: bytes, page_url: str, content_type: str = 
 
 def _unwrap(url: str, param: str) -> str | None:
     """The target of a click-tracking redirect (OAIC's Funnelback `/s/redirect?url=...`)."""
-    query = urlsplit(url).query
-    for pair in query.split("&"):
+    for pair in urlsplit(url).query.split("&"):
         name, _, value = pair.partition("=")
-        if unquote_plus(name) == param:
+        if name == param or (("%" in name or "+" in name) and unquote_plus(name) == param):
             return unquote_plus(value)
     return None
 
