@@ -424,14 +424,13 @@ def per_page(root: Path) -> dict[str, float]:
     for kind, source, body, url in pages:
         def parse(body=body) -> None:  # type: ignore[no-untyped-def]
             LexborHTMLParser(body)
-        if kind == "listing":
-            def process(body=body, url=url, source=source) -> None:  # type: ignore[no-untyped-def]
-                extract_listing(source, body, url)
-        else:
-            def process(body=body, source=source) -> None:  # type: ignore[no-untyped-def]
-                text = extract_article(body, "", source.article_body, source.article_strip).text
-                matcher.match("Title", "", text)
-        bare, ours = side_by_side(parse, process)
+        def read_listing(body=body, url=url, source=source) -> None:  # type: ignore[no-untyped-def]
+            extract_listing(source, body, url)
+
+        def read_article(body=body, source=source) -> None:  # type: ignore[no-untyped-def]
+            text = extract_article(body, "", source.article_body, source.article_strip).text
+            matcher.match("Title", "", text)
+        bare, ours = side_by_side(parse, read_listing if kind == "listing" else read_article)
         ratios[kind] = ours / bare
         rows.append([kind, f"{len(body) / 1024:.0f}", f"{bare * 1000:.2f}", f"{ours * 1000:.2f}",
                      f"{ours / bare:.2f}x"])
