@@ -226,6 +226,9 @@ class MatchResult:
         return bool(self.topic_terms)
 
 
+MAX_RELATED_SHOWN = 12  # the widest joint statements so far were signed by about a dozen
+
+
 @dataclass(frozen=True)
 class StoredItem:
     """A statement as the store holds it, ready to publish."""
@@ -251,6 +254,13 @@ class StoredItem:
     language: str | None = None
     jurisdiction: str | None = None  # "ca-bc": a country, and a province or state
     statement_type: StatementType = StatementType.OTHER
+
+    @property
+    def related_shown(self) -> tuple[tuple[tuple[str, str, str], ...], int]:
+        """The joint event's other statements a feed entry or message lists, and how many
+        more there are: a joint statement of a dozen regulators is listed whole, an event
+        that grew past that is cut, so no entry grows with it."""
+        return self.related[:MAX_RELATED_SHOWN], max(0, len(self.related) - MAX_RELATED_SHOWN)
 
     @property
     def stated_words(self) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -656,24 +657,23 @@ class Monitor:
         if not force and up_to_date(directory, stems, fingerprint):
             return []
         size = settings.feed_size
+        matched = self.store.matched_items
         specs = [FeedSpec("all", "regmon: regulators on facial-recognition companies",
                           "Statements by privacy regulators that name facial-recognition "
-                          "companies", self.store.matched_items(size))]
+                          "companies", partial(matched, size))]
         if settings.topic_feed:
             specs.append(FeedSpec("topic", "regmon: facial recognition, no company named",
                                   "Regulators' statements about facial recognition that name "
-                                  "no watched company",
-                                  self.store.matched_items(size, topic_only=True)))
+                                  "no watched company", partial(matched, size, topic_only=True)))
         specs += [FeedSpec(f"company/{company_slugs[c]}", f"regmon: {c}",
                            f"Privacy regulators' statements that name {c}",
-                           self.store.matched_items(size, company=c)) for c in companies]
+                           partial(matched, size, company=c)) for c in companies]
         specs += [FeedSpec(f"regulator/{regulator_slugs[r]}", f"regmon: {r}",
                            f"Statements by {r} that name facial-recognition companies",
-                           self.store.matched_items(size, regulator=r)) for r in regulators]
+                           partial(matched, size, regulator=r)) for r in regulators]
         specs += [FeedSpec(f"jurisdiction/{j}", f"regmon: {jurisdiction_name(j)}",
                            f"Statements of regulators in {jurisdiction_name(j)} that name "
-                           "facial-recognition companies",
-                           self.store.matched_items(size, jurisdiction=j))
+                           "facial-recognition companies", partial(matched, size, jurisdiction=j))
                   for j in groups.jurisdictions]
         return publish(specs, directory, settings.base_url, fingerprint, health,
                        pages=settings.feeds_base_url is not None)

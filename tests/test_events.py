@@ -5,6 +5,7 @@ follow-up (not a new alert) when another regulator joins later."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 
 from monitor.clock import FakeClock
 from monitor.decide import headline_similarity
+from monitor.model import MAX_RELATED_SHOWN, StoredItem
+from monitor.publish.feed import content_html
 from monitor.publish.secrets import Secrets
 from tests.helpers import Runs
 from tests.receivers import SLACK_PATH, Receiver
@@ -74,3 +77,22 @@ def test_a_joint_announcement_is_one_event_and_one_slack_message(
     assert follow_up["text"].startswith("Also published by the OPC: ")
     assert [b["type"] for b in follow_up["blocks"]] == ["context"]
     assert len(slack.accepted) == 3
+
+
+def test_an_event_that_grew_past_a_dozen_is_cut_in_feed_entries() -> None:
+    """Templated headlines can make an event of hundreds (a synthetic 300-source run made
+    entries of 88 KB): an entry lists a dozen of the others and counts the rest."""
+    others = tuple((f"Regulator {n}", f"Statement {n}", f"https://example.org/{n}")
+                   for n in range(30))
+    seen = datetime(2026, 12, 1, tzinfo=UTC)
+    item = StoredItem(id=1, key="k", url="https://example.org/0", source_id="s",
+                      regulator="OAIC", title="A joint statement", summary="", published=None,
+                      first_seen=seen, updated=seen, is_new=True, companies=("Clearview AI",),
+                      event=1, related=others)
+    body = content_html(item)
+    assert body.count("Also published by the") == MAX_RELATED_SHOWN == 12
+    assert "Statement 11</a>" in body and "Statement 12</a>" not in body
+    assert body.count("…and 18 more statements of this joint event.") == 1
+    few = replace(item, related=others[:3])
+    assert content_html(few).count("Also published by the") == 3 and "more statements" not in \
+        content_html(few)

@@ -14,7 +14,7 @@ import html
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,12 +47,13 @@ def jurisdiction_name(code: str) -> str:
 
 @dataclass(frozen=True)
 class FeedSpec:
-    """One feed to write: its file stem, title and entries."""
+    """One feed to write: its file stem, title, and how to read its entries (when it is
+    rendered: one feed's statements in memory at a time, however many feeds there are)."""
 
     stem: str  # "all" -> all.atom and all.rss
     title: str
     subtitle: str
-    items: Sequence[StoredItem]
+    entries: Callable[[], Sequence[StoredItem]]
 
 
 MAX_SLUG = 60
@@ -107,7 +108,8 @@ def render(spec: FeedSpec, base_url: str, pages: bool = False) -> tuple[bytes, b
 
     atom_url = urljoin(base_url, f"{spec.stem}.atom")
     rss_url = urljoin(base_url, f"{spec.stem}.rss")
-    updated = max((i.updated for i in spec.items), default=EPOCH)
+    items = spec.entries()
+    updated = max((i.updated for i in items), default=EPOCH)
     results = []
     for fmt, self_url in (("atom", atom_url), ("rss", rss_url)):
         gen = FeedGenerator()
@@ -121,7 +123,7 @@ def render(spec: FeedSpec, base_url: str, pages: bool = False) -> tuple[bytes, b
         gen.generator("regmon", version=__version__, uri=PROJECT_URL)
         gen.updated(updated)
         gen.lastBuildDate(updated)
-        for item in spec.items:
+        for item in items:
             _entry(gen, item, base_url, pages)
         results.append(gen.atom_str(pretty=True) if fmt == "atom" else gen.rss_str(pretty=True))
     return results[0], results[1]
@@ -168,9 +170,11 @@ def content_html(item: StoredItem, page: str | None = None) -> str:
         parts.append(f"<p>Companies: {html.escape(', '.join(item.companies), quote=False)}.</p>")
     parts += [f"<blockquote><p>“{highlight(s, names, 'strong')}”</p></blockquote>"
               for s in item.snippets]
+    shown, more = item.related_shown
     parts += [f'<p>Also published by the {html.escape(r, quote=False)}: <a href="'
-              f'{html.escape(u)}">{html.escape(t, quote=False)}</a></p>'
-              for r, t, u in item.related]
+              f'{html.escape(u)}">{html.escape(t, quote=False)}</a></p>' for r, t, u in shown]
+    if more:
+        parts.append(f"<p>…and {more} more statements of this joint event.</p>")
     number = f"regmon #{item.id}"
     parts.append(f'<p><a href="{html.escape(page)}">{number}</a>: why it matched, its versions '
                  "and evidence</p>" if page else f"<p>{number} (regmon show {item.id})</p>")
