@@ -33,6 +33,7 @@ from monitor.model import ListedItem, Match, MatchResult, StatementType
 from monitor.pipeline import Monitor
 from monitor.publish.feed import slug
 from monitor.store import BackfillPosition, Store
+from tests.helpers import free_port, wait_until_serving
 
 REPO = Path(__file__).resolve().parent.parent
 REGULATORS = ("OAIC", "ICO", "OPC", "CNIL")
@@ -122,19 +123,14 @@ def page_times(root: Path, statements: int, python: str = sys.executable) -> dic
         monitor.publish_feeds(force=True)
     finally:
         monitor.close()
-    port = 18000 + (int(time.time()) % 1000)
+    port = free_port()
     server = subprocess.Popen(
         [python, "-m", "monitor", "serve", "--config", str(path), "--state-dir",
          str(state), "--port", str(port)], env={"PYTHONPATH": str(REPO), "PATH": ""},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/"
     try:
-        for _ in range(200):
-            try:
-                httpx.get(base + "healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until_serving(base)
         company = slug("Company 7")  # one of forty, each named by a fortieth of the matches
         regulator = slug("ICO")
         pages = {

@@ -12,10 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -23,7 +20,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
-from tests.helpers import first_world, free_port, second_world
+from tests.helpers import first_world, free_port, second_world, wait_until_serving
 from tests.sites import World
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,12 +53,7 @@ def main() -> None:
         port = free_port()
         server = regmon(config, state, "serve", "--port", str(port))
         base = f"http://127.0.0.1:{port}/"
-        for _ in range(200):
-            try:
-                httpx.get(base + "healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_until_serving(base)
         options = Options()
         options.binary_location = "/usr/bin/chromium"
         for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",

@@ -256,11 +256,14 @@ class StoredItem:
     statement_type: StatementType = StatementType.OTHER
 
     @property
-    def related_shown(self) -> tuple[tuple[tuple[str, str, str], ...], int]:
-        """The joint event's other statements a feed entry or message lists, and how many
-        more there are: a joint statement of a dozen regulators is listed whole, an event
-        that grew past that is cut, so no entry grows with it."""
-        return self.related[:MAX_RELATED_SHOWN], max(0, len(self.related) - MAX_RELATED_SHOWN)
+    def related_shown(self) -> tuple[tuple[tuple[str, str, str], ...], str]:
+        """The joint event's other statements a feed entry or message lists, and a line
+        counting the rest ("" when none is left out): a joint statement of a dozen
+        regulators is listed whole, an event that grew past that is cut, so no entry grows
+        with it."""
+        more = len(self.related) - MAX_RELATED_SHOWN
+        return (self.related[:MAX_RELATED_SHOWN],
+                f"…and {more} more statements of this joint event." if more > 0 else "")
 
     @property
     def stated_words(self) -> str:

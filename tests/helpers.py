@@ -10,12 +10,15 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
+
+import httpx
 
 from monitor.clock import FakeClock, SystemClock
 from monitor.config import load_config
@@ -184,6 +187,17 @@ def paged_world(world: World) -> None:
 
     world.oaic.routes[World.OAIC_LISTING] = oaic
     world.opc.routes[World.OPC_LISTING] = opc
+
+
+def wait_until_serving(base: str) -> bool:
+    """Whether the `regmon serve` at `base` answers /healthz within about ten seconds."""
+    for _ in range(200):
+        try:
+            httpx.get(base + "healthz", timeout=1)
+            return True
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return False
 
 
 def free_port() -> int:

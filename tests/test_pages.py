@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -33,6 +32,7 @@ from tests.helpers import (
     first_world,
     free_port,
     second_world,
+    wait_until_serving,
 )
 from tests.sites import World
 
@@ -91,13 +91,9 @@ def _serve(regmon: Regmon) -> tuple[subprocess.Popen[bytes], str]:
          "--state-dir", str(regmon.state_dir), "--port", str(port)],
         env=regmon.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/"
-    for _ in range(200):
-        try:
-            httpx.get(base + "healthz", timeout=1)
-            return process, base
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError("regmon serve did not start")
+    if not wait_until_serving(base):
+        raise AssertionError("regmon serve did not start")
+    return process, base
 
 
 @pytest.fixture

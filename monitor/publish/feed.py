@@ -170,11 +170,11 @@ def content_html(item: StoredItem, page: str | None = None) -> str:
         parts.append(f"<p>Companies: {html.escape(', '.join(item.companies), quote=False)}.</p>")
     parts += [f"<blockquote><p>“{highlight(s, names, 'strong')}”</p></blockquote>"
               for s in item.snippets]
-    shown, more = item.related_shown
+    shown, left_out = item.related_shown
     parts += [f'<p>Also published by the {html.escape(r, quote=False)}: <a href="'
               f'{html.escape(u)}">{html.escape(t, quote=False)}</a></p>' for r, t, u in shown]
-    if more:
-        parts.append(f"<p>…and {more} more statements of this joint event.</p>")
+    if left_out:
+        parts.append(f"<p>{left_out}</p>")
     number = f"regmon #{item.id}"
     parts.append(f'<p><a href="{html.escape(page)}">{number}</a>: why it matched, its versions '
                  "and evidence</p>" if page else f"<p>{number} (regmon show {item.id})</p>")

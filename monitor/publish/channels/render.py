@@ -36,17 +36,16 @@ def one_statement(batch: Batch) -> Text:
     if updated:
         lines.append(f"Now also names: {', '.join(delivery.announcement.added)}")
     lines += ["", *(f"“{s}”" for s in item.snippets[:3]), "", item.url]
-    shown, more = item.related_shown
+    shown, left_out = item.related_shown
     lines += [f"Also published by the {r}: {t} <{u}>" for r, t, u in shown]
-    more_line = f"…and {more} more statements of this joint event." if more else ""
-    body = "\n".join([*lines, *([more_line] if more else [])])
+    body = "\n".join([*lines, left_out] if left_out else lines)
     rich = (f"<p><a href=\"{_attr(item.url)}\"><strong>{_h(item.title)}</strong></a></p>"
             f"<p>{_h(item.regulator)}, {_h(item.stated_words)} · {_h(str(item.statement_type))}<br>"
             f"Companies: {_h(', '.join(item.companies))}</p>"
             + "".join(f"<blockquote>{_h(s)}</blockquote>" for s in item.snippets[:3])
             + "".join(f"<p>Also published by the {_h(r)}: <a href=\"{_attr(u)}\">{_h(t)}</a></p>"
                       for r, t, u in shown)
-            + (f"<p>{_h(more_line)}</p>" if more else ""))
+            + (f"<p>{_h(left_out)}</p>" if left_out else ""))
     return Text(headline(item, updated=updated), body, rich)
 
 
