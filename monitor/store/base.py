@@ -4,7 +4,9 @@ exceptions translated into StoreError. Every timestamp is stored as ISO 8601 UTC
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,10 +34,12 @@ class Database:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                        timeout=30)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            if not self._set_up():
+                with _SetUpLock(path):
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the state database {path}: {exc}") from None
 
@@ -96,10 +100,20 @@ class Database:
     def _now(self) -> str:
         return format_utc(self.clock.now())
 
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+    def _set_up(self) -> bool:
+        """Whether the database is already in WAL mode with the current schema (as it is on
+        every open but the first few after an install or an upgrade)."""
+        mode = self._db.execute("PRAGMA journal_mode").fetchone()[0]
+        return bool(mode == "wal" and self._schema_version() == len(MIGRATIONS))
+
+    def _schema_version(self) -> int:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
         if version > len(MIGRATIONS):
             raise StoreError(f"{self.path} was written by a newer regmon (schema {version})")
+        return version
+
+    def _migrate(self) -> None:
+        version = self._schema_version()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -110,6 +124,24 @@ class Database:
             except sqlite3.Error:
                 self._db.execute("ROLLBACK")
                 raise
+
+
+class _SetUpLock:
+    """A blocking lock on `<database>.setup-lock` while the journal mode is set and the
+    migrations run. Two processes opening a new database at once (a timer's `once` beside
+    `serve`) would otherwise both apply the first migration, and SQLite answers a second
+    connection's switch to WAL with "database is locked" without waiting for the first."""
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".setup-lock")
+        self._fd = -1
+
+    def __enter__(self) -> None:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)
 
 
 def _statements(script: str) -> Iterator[str]:
