@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.clock import SystemClock
-from monitor.config import Config, HtmlSource, load_config, load_watchlist
+from monitor.config import Config, HtmlSource, load_watchlist
+from monitor.config_cache import load_config_cached
 from monitor.errors import (
     ConfigError,
     ConfigProblem,
@@ -195,6 +196,13 @@ def config_path(args: argparse.Namespace) -> Path:
     return Path(args.config or os.environ.get("REGMON_CONFIG") or "sources.toml")
 
 
+def configuration(args: argparse.Namespace, *, makes_state: bool = False) -> Config:
+    """The validated configuration the command names, from the state directory's cache when
+    its files are unchanged (most runs then never import the validator). A command that
+    `makes_state` (it polls) may make the state directory to keep the cache in."""
+    return load_config_cached(config_path(args), state_dir(args), makes_state=makes_state)
+
+
 def state_dir(args: argparse.Namespace) -> Path:
     """--state-dir, else $REGMON_STATE_DIR, else $STATE_DIRECTORY (systemd), else the
     platform's user data directory."""
@@ -271,7 +279,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.serve import FeedServer
 
     path = config_path(args)
-    config = load_config(path)  # a bad file is a usage error before anything starts
+    config = configuration(args, makes_state=True)  # a bad file is a usage error before anything starts
     secrets = _secrets(config)
     directory = state_dir(args)
     with StateLock(directory):
@@ -304,7 +312,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from monitor.serve import FeedServer
 
-    config = load_config(config_path(args))
+    config = configuration(args)
     server = FeedServer(config, state_dir(args), SystemClock(), args.host, args.port)
 
     def stop(number: int, frame: object) -> None:
@@ -325,7 +333,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     one summary line); one line per thing that needs a human otherwise."""
     from monitor.pipeline import Monitor
 
-    config = load_config(config_path(args))
+    config = configuration(args, makes_state=True)
     _unknown_sources(config, args.source)
     secrets = _secrets(config)
     directory = state_dir(args)
@@ -439,7 +447,7 @@ def cmd_notify_test(args: argparse.Namespace) -> int:
     from monitor.publish.outbox import Notifier
     from monitor.store import Store
 
-    config = load_config(config_path(args))
+    config = configuration(args)
     secrets = _secrets(config)
     store = Store(state_dir(args) / "regmon.sqlite3", SystemClock())
     notifier = Notifier(store, SystemClock(), config.settings, secrets, config.notifications)
@@ -467,7 +475,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     """Fill in each source's history from its archive; nothing found is notified."""
     from monitor.pipeline import BackfillProgress, Monitor
 
-    config = load_config(config_path(args))
+    config = configuration(args, makes_state=True)
     _unknown_sources(config, args.source)
     directory = state_dir(args)
     terminal = sys.stderr.isatty()
@@ -568,7 +576,7 @@ def _company(args: argparse.Namespace, store: Store) -> str:
     for name, value in slugs(companies).items():
         names[name.casefold()] = names[value] = name
     try:
-        for entry in load_config(config_path(args)).watchlist.company:
+        for entry in configuration(args).watchlist.company:
             for alias in (entry.name, *entry.aliases, *entry.needs_context):
                 names.setdefault(alias.casefold(), entry.name)
             names.setdefault(slug(entry.name), entry.name)
@@ -672,7 +680,7 @@ def cmd_feed(args: argparse.Namespace) -> int:
     """Rebuild the feeds from the store."""
     from monitor.pipeline import Monitor
 
-    config = load_config(config_path(args))
+    config = configuration(args)
     monitor = Monitor(config, state_dir(args), SystemClock())
     try:
         written = monitor.publish_feeds(force=True)
@@ -688,7 +696,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     a source that has never been polled, has never worked, or went stale needs a look."""
     from monitor.status import source_status
 
-    config = load_config(config_path(args))
+    config = configuration(args)
     store = _existing_store(args)
     try:
         rows = [source_status(source, store, SystemClock().now()) for source in config.sources
@@ -713,7 +721,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from monitor.extract.html import selector_report
     from monitor.pipeline import Monitor, page_request
 
-    config = load_config(config_path(args))
+    config = configuration(args)
     _unknown_sources(config, [*(args.source or ()), *(args.live or ())])
     if args.live:
         return _check_live(config, args)
@@ -838,7 +846,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     if args.file is None:
         raise UsageError("regmon match needs a FILE (or - for standard input), or --history")
 
-    config = load_config(config_path(args)) if args.source or not args.watchlist else None
+    config = configuration(args) if args.source or not args.watchlist else None
     watchlist = load_watchlist(args.watchlist) if args.watchlist or config is None \
         else config.watchlist
     body_selectors: tuple[str, ...] = ()
@@ -901,7 +909,7 @@ def _match_history(args: argparse.Namespace) -> int:
     from monitor.pipeline import rematch_plans
 
     watchlist = load_watchlist(args.watchlist) if args.watchlist \
-        else load_config(config_path(args)).watchlist
+        else configuration(args).watchlist
     store = _existing_store(args)
     try:
         changes = [c for plan in rematch_plans(store, CompiledWatchlist(watchlist)) for c in plan]

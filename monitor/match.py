@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import ahocorasick_rs
 
-from monitor.config import LANGUAGE_NAMES, Company, LanguageWords, Watchlist
+from monitor.config import LANGUAGE_NAMES, Company, LanguageWords, Watchlist, as_json
 from monitor.model import Match, MatchResult, Rejection
 
 # Bumped whenever the rules below change what they find: stored statements are then matched
@@ -168,7 +168,7 @@ class CompiledWatchlist:
     def __init__(self, watchlist: Watchlist) -> None:
         self.watchlist = watchlist
         self.fingerprint = hashlib.sha256(
-            f"{MATCHER_REVISION}:{watchlist.model_dump_json()}".encode()).hexdigest()[:16]
+            f"{MATCHER_REVISION}:{as_json(watchlist)}".encode()).hexdigest()[:16]
         self.companies: tuple[Company, ...] = watchlist.company
         self.window = watchlist.context.window_words
         names: dict[str, list[_Entry]] = {}

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from monitor import __version__, decide
 from monitor.clock import Clock
-from monitor.config import Config, FeedSource, HtmlSource, JsonSource, Source
+from monitor.config import Config, FeedSource, HtmlSource, JsonSource, Source, as_json
 from monitor.decide import (
     Alert,
     EditSeen,
@@ -567,8 +567,8 @@ class Monitor:
             # second walk in the other order catches what slid across a page boundary. (A
             # walk back to a date goes newest first only; the rest waits for a full one.)
             orders = archive.backfill_orders if since is None else archive.backfill_orders[:1]
-            walks = [(f"{source.id}:{order}", archive.model_copy(update={
-                "body": {**archive.body, archive.order_param: order}})) for order in orders]
+            walks = [(f"{source.id}:{order}", replace(
+                archive, body={**archive.body, archive.order_param: order})) for order in orders]
         read = recorded = 0
         stops: list[BackfillStop] = []
         for walk, listing in walks:
@@ -652,7 +652,7 @@ class Monitor:
                  *(f"regulator/{regulator_slugs[r]}" for r in regulators),
                  *(f"jurisdiction/{j}" for j in groups.jurisdictions)]
         health = [self._health(s) for s in self.config.sources if s.enabled]
-        fingerprint = (f"{__version__}|{self.store.fingerprint()}|{settings.model_dump_json()}|"
+        fingerprint = (f"{__version__}|{self.store.fingerprint()}|{as_json(settings)}|"
                        + ",".join(f"{h.source_id}:{h.health}:{h.since}" for h in health))
         if not force and up_to_date(directory, stems, fingerprint):
             return []

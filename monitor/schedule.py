@@ -22,7 +22,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.clock import Clock
-from monitor.config import Config, Source, load_config
+from monitor.config import Config, Source
+from monitor.config_cache import load_config_cached
 from monitor.errors import ConfigError
 from monitor.model import Health
 from monitor.pipeline import Monitor
@@ -51,7 +52,8 @@ class Daemon:
         self._running = 0
         self._running_lock = threading.Lock()
         self.abandoned = False  # a job outlived the grace period: the caller must not wait
-        self.monitor = Monitor(load_config(config_path), state_dir, clock, secrets=secrets)
+        self.monitor = Monitor(load_config_cached(config_path, state_dir), state_dir, clock,
+                               secrets=secrets)
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
             executors={"default": ThreadPoolExecutor(8), "watchdog": ThreadPoolExecutor(1)},
@@ -147,7 +149,7 @@ class Daemon:
 
     def _reload_config(self) -> None:
         try:
-            config = load_config(self.config_path)
+            config = load_config_cached(self.config_path, self.state_dir)
         except ConfigError as error:
             log.error("reload refused; the old configuration keeps running:\n%s", error)
             self.systemd.status(f"{self._summary()} (reload refused: bad configuration)")

@@ -6,13 +6,14 @@ from __future__ import annotations
 import gzip
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.clock import FakeClock, SystemClock
-from monitor.config import HtmlSource, Settings
+from monitor.config import HtmlSource, Settings, validated
 from monitor.errors import FetchError
 from monitor.fetch import USER_AGENT, Fetcher
 from monitor.store import Store
@@ -41,14 +42,14 @@ def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
 
 
 def _source(site: Site) -> HtmlSource:
-    return HtmlSource.model_validate({
+    return validated(HtmlSource, {
         "id": "test", "regulator": "TEST", "kind": "html", "allow_http": True,
         "url": f"{site.base}/news/", "item": "li", "title": "a"})
 
 
 def _fetcher(store: Store, clock: FakeClock | SystemClock, **settings: object) -> Fetcher:
     values: dict[str, object] = {"min_delay_seconds": 0.0, "retry_base_seconds": 1.0, **settings}
-    return Fetcher(Settings.model_validate(values), clock, store)
+    return Fetcher(validated(Settings, values), clock, store)
 
 
 def test_a_304_costs_no_body_and_changes_nothing(site: Site, store: Store, clock: FakeClock) -> None:
@@ -233,7 +234,7 @@ def test_redirects_are_followed_checked_and_bounded(site: Site, store: Store, cl
 def test_plain_http_is_refused_unless_the_source_allows_it(
     site: Site, store: Store, clock: FakeClock
 ) -> None:
-    strict = _source(site).model_copy(update={"allow_http": False})
+    strict = replace(_source(site), allow_http=False)
     with _fetcher(store, clock) as fetcher, pytest.raises(FetchError, match="only https"):
         fetcher.fetch(f"{site.base}/news/", strict)
     assert site.requests == []

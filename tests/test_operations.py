@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
@@ -335,15 +336,15 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     from monitor.config import FeedSource, HtmlSource, JsonSource
 
     for model in (HtmlSource, JsonSource, FeedSource):
-        for key in model.model_fields:
+        for key in (f.name for f in fields(model)):
             assert f"`{key}`" in readme, f"the source key {key} is not documented"
 
 
 def settings_reference_rows() -> list[str]:
     """The README's settings table as the configuration model says it must read."""
     rows = []
-    for name, field in Settings.model_fields.items():
-        default = field.default
+    for setting in fields(Settings):
+        name, default = setting.name, setting.default
         if default is None:
             shown = "unset"
         elif default == ():
@@ -354,7 +355,7 @@ def settings_reference_rows() -> list[str]:
             shown = f"{default:_}"
         else:
             shown = repr(default)
-        rows.append(f"| `{name}` | {shown} | {field.description or ''} |")
+        rows.append(f"| `{name}` | {shown} | {setting.metadata['doc']} |")
     return rows
 
 
