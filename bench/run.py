@@ -61,6 +61,7 @@ def regmon_python() -> str:
 
 REGMON = regmon_python() if __name__ == "__main__" else PYTHON
 URLWATCH_VERSION = "2.29"
+STEADY_ROUNDS = 5
 ORIGIN = Origin("TEST", "UTC", "en", None)
 
 
@@ -83,14 +84,47 @@ def _reset(base: str) -> None:
     httpx.get(base + "/_control/reset")
 
 
+_SPAWNER = r"""
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    started = time.perf_counter()
+    child = subprocess.Popen(job["command"], env=job["env"], cwd=job["cwd"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)
+    print(json.dumps([time.perf_counter() - started, usage.ru_utime + usage.ru_stime,
+                      usage.ru_maxrss]), flush=True)
+"""
+
+
+class Spawner:
+    """Starts the measured commands from a small Python of its own. A child's peak RSS
+    (`ru_maxrss`) counts the memory of the process it was forked from, so a child of this
+    benchmark (60 MB of it) would never show less; the spawner is about 10 MB."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([PYTHON, "-S", "-c", _SPAWNER], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def run(self, command: list[str], env: dict[str, str] | None, cwd: Path | None) -> Run:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        job = {"command": command, "env": dict(os.environ) if env is None else env,
+               "cwd": None if cwd is None else str(cwd)}
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        wall, cpu, maxrss_kb = json.loads(self.process.stdout.readline())
+        return Run(wall, cpu, rss_mb=maxrss_kb / 1024)
+
+
+_spawner: Spawner | None = None
+
+
 def _process(command: list[str], env: dict[str, str] | None = None,
              cwd: Path | None = None) -> Run:
-    started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    return Run(wall, usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024)
+    global _spawner
+    if _spawner is None:
+        _spawner = Spawner()
+    return _spawner.run(command, env, cwd)
 
 
 def _served(base: str, run: Callable[[], Run]) -> Run:
@@ -121,7 +155,10 @@ class Setup:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGMON_")}
+    # Bytecode is written as a user's install writes it: a session that forbids it would
+    # make every run recompile each module changed since its .pyc was made.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("REGMON_") and k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(REPO)
     env["NO_PROXY"] = "127.0.0.1"
     return env
@@ -206,38 +243,45 @@ def urlwatch_jobs(sites: BenchSites) -> str:
 
 
 def versus_urlwatch(root: Path, count: int) -> dict[str, dict[str, Run]]:
+    """A whole run as cron starts it, regmon's and urlwatch's. The steady runs, where the two
+    are compared, alternate between the tools over STEADY_ROUNDS rounds and the median is
+    kept: on a shared machine one run each swings by a fifth."""
     program = urlwatch_env(root)
     results: dict[str, dict[str, Run]] = {"regmon": {}, "urlwatch": {}}
-    sites = BenchSites(count)
-    setup = Setup(root, f"versus-regmon-{count}", sites)
+    regmon_sites = BenchSites(count)
+    setup = Setup(root, f"versus-regmon-{count}", regmon_sites)
+    urlwatch_sites = BenchSites(count) if program is not None else None
+    tools: dict[str, tuple[BenchSites, Callable[[], Run]]] = {
+        "regmon": (regmon_sites, setup.once)}
     try:
         results["regmon"]["startup"] = _process([REGMON, "-m", "monitor", "--version"],
                                                 env=_env())
-        results["regmon"]["first"] = setup.once()
-        results["regmon"]["steady"] = setup.once()
-        httpx.get(sites.base + "/_control/new")
-        results["regmon"]["one new"] = setup.once()
-    finally:
-        sites.close()
-    if program is not None:
-        sites = BenchSites(count)
-        work = root / f"versus-urlwatch-{count}"
-        work.mkdir()
-        (work / "urls.yaml").write_text(urlwatch_jobs(sites))
-        (work / "urlwatch.yaml").write_text(json.dumps({"report": {"stdout": {"enabled": False}},
-                                                        "display": {"new": False}}))
-        command = [str(program), "--urls", str(work / "urls.yaml"), "--config",
-                   str(work / "urlwatch.yaml"), "--cache", str(work / "cache.db")]
-        env = {**_env(), "HOME": str(work)}
-        try:
+        if program is not None and urlwatch_sites is not None:
+            work = root / f"versus-urlwatch-{count}"
+            work.mkdir()
+            (work / "urls.yaml").write_text(urlwatch_jobs(urlwatch_sites))
+            (work / "urlwatch.yaml").write_text(json.dumps(
+                {"report": {"stdout": {"enabled": False}}, "display": {"new": False}}))
+            command = [str(program), "--urls", str(work / "urls.yaml"), "--config",
+                       str(work / "urlwatch.yaml"), "--cache", str(work / "cache.db")]
+            env = {**_env(), "HOME": str(work)}
             results["urlwatch"]["startup"] = _process([str(program), "--version"], env=env)
-            for phase in ("first", "steady", "one new"):
-                if phase == "one new":
-                    httpx.get(sites.base + "/_control/new")
-                results["urlwatch"][phase] = _served(
-                    sites.base, lambda: _process(command, env=env, cwd=work))
-        finally:
-            sites.close()
+            tools["urlwatch"] = (urlwatch_sites, lambda: _process(command, env=env, cwd=work))
+        for tool, (sites, once) in tools.items():
+            results[tool]["first"] = _served(sites.base, once)
+        steady: dict[str, list[Run]] = {tool: [] for tool in tools}
+        for _ in range(STEADY_ROUNDS):
+            for tool, (sites, once) in tools.items():
+                steady[tool].append(_served(sites.base, once))
+        for tool, runs in steady.items():
+            results[tool]["steady"] = sorted(runs, key=lambda r: r.cpu)[len(runs) // 2]
+        for tool, (sites, once) in tools.items():
+            httpx.get(sites.base + "/_control/new")
+            results[tool]["one new"] = _served(sites.base, once)
+    finally:
+        regmon_sites.close()
+        if urlwatch_sites is not None:
+            urlwatch_sites.close()
     rows = []
     for tool, runs in results.items():
         for phase, r in runs.items():
@@ -249,6 +293,7 @@ def versus_urlwatch(root: Path, count: int) -> dict[str, dict[str, Run]]:
           ["tool", "run", "wall", "CPU", "CPU/src", "requests", "KB", "peak RSS"], rows)
     print("  urlwatch reads the listings only (it has no notion of an article); regmon also "
           "reads each new statement's page once.")
+    print(f"  steady: the median of {STEADY_ROUNDS} runs each, the tools taking turns.")
     return results
 
 
@@ -342,6 +387,7 @@ def endurance(root: Path, polls: int) -> dict[str, float]:
     text = setup.config.read_text().replace('kind = "', 'interval_minutes = 0.004\nkind = "')
     text = text.replace("retries = 0\n", "retries = 0\nstartup_spread_seconds = 0.0\n")
     setup.config.write_text(text)
+    setup.once()  # as a person tries it before starting the daemon; it validates the files
     daemon = subprocess.Popen([REGMON, "-m", "monitor", "run", "--config", str(setup.config),
                                "--state-dir", str(setup.state)], env=_env(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -377,6 +423,8 @@ def endurance(root: Path, polls: int) -> dict[str, float]:
           ["after", "RSS"], [[f"{min(30, polls // 5)} polls (warm)", f"{start:.1f}"],
                              [f"{samples[-1][0]} polls", f"{end:.1f}"],
                              ["growth", f"{growth:+.1f}%"]])
+    print("  Started after a first `regmon once`, which validated the files; a start after an "
+          "edit also loads the validator (pydantic, about 10 MB).")
     return {"start": start, "end": end, "growth": growth, "polls": samples[-1][0]}
 
 
@@ -451,6 +499,8 @@ def main() -> None:
     print(f"regmon benchmarks, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs; "
           "politeness delays are zero for these loopback sites (they are ours).")
     root = Path(tempfile.mkdtemp(prefix="regmon-bench-"))
+    subprocess.run([REGMON, "-m", "compileall", "-q", str(REPO / "monitor")], check=True,
+                   env=_env())  # as `pip install` does, so no measured run compiles
     try:
         phases = per_source(root)
         versus = {count: versus_urlwatch(root, count) for count in (3, 30)}

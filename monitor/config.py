@@ -519,7 +519,7 @@ class Config:
     sources: tuple[Source, ...]
     watchlist: Watchlist
     notifications: Notifications = Notifications()
-    read_from: tuple[Path, ...] = ()  # every file it was read from, `path` first
+    read_from: tuple[Path, ...] = ()  # every file it was read from, absolute, `path` first
 
     def source(self, source_id: str) -> Source:
         """The source with this id; KeyError when there is none."""
@@ -589,7 +589,9 @@ def load_config(path: Path) -> Config:
     return Config(path=path, settings=parsed.settings,
                   sources=tuple(source for source, _ in sources), watchlist=watchlist,
                   notifications=Notifications(channels=parsed.channels, routes=parsed.routes),
-                  read_from=(path, *(path.parent / name for name in parsed.include), watch_path))
+                  read_from=(path.resolve(),
+                             *((path.parent / name).resolve() for name in parsed.include),
+                             watch_path))
 
 
 def load_included(path: Path, where: str) -> tuple[Source, ...]:

@@ -50,7 +50,7 @@ def load_config_cached(path: Path, state_dir: Path, *, makes_state: bool = False
     cache = state_dir / CACHE_NAME
     code = _code_stamp()
     entry = _read(cache)
-    if (entry is not None and entry.code == code and entry.files[0][0] == str(path)
+    if (entry is not None and entry.code == code and entry.files[0][0] == str(path.resolve())
             and all(_digest(Path(name)) == digest for name, digest in entry.files)):
         return entry.config
     loaded = load_config(path)

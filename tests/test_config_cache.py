@@ -26,7 +26,7 @@ INCLUDED = REPO / "regulators" / "cnil.toml"
 def _configured(tmp_path: Path) -> tuple[Path, Path]:
     """A sources.toml that includes one catalogue file, its watchlist, and a state dir."""
     etc, state = tmp_path / "etc", tmp_path / "state"
-    etc.mkdir()
+    etc.mkdir(parents=True)
     state.mkdir()
     (etc / "cnil.toml").write_text(INCLUDED.read_text())
     (etc / "watchlist.toml").write_text((REPO / "watchlist.toml").read_text())
@@ -41,8 +41,22 @@ def test_the_cache_holds_what_validation_gives_and_serves_it_back(tmp_path: Path
     assert load_config_cached(config, state) == fresh
     assert (state / CACHE_NAME).exists()
     assert load_config_cached(config, state) == fresh
-    assert fresh.read_from == (config, config.parent / "cnil.toml",
-                               (config.parent / "watchlist.toml").resolve())
+    assert fresh.read_from == tuple((config.parent / name).resolve()
+                                    for name in ("sources.toml", "cnil.toml", "watchlist.toml"))
+
+
+def test_the_same_relative_path_from_another_directory_is_another_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, state = _configured(tmp_path / "first")
+    second, _ = _configured(tmp_path / "second")
+    watchlist = second.parent / "watchlist.toml"
+    watchlist.write_text(watchlist.read_text().replace('name = "PimEyes"', 'name = "PimEyes Oy"'))
+    monkeypatch.chdir(first.parent)
+    load_config_cached(Path("sources.toml"), state)
+    monkeypatch.chdir(second.parent)
+    names = {c.name for c in load_config_cached(Path("sources.toml"), state).watchlist.company}
+    assert "PimEyes Oy" in names
 
 
 @pytest.mark.parametrize("edited", ["sources.toml", "cnil.toml", "watchlist.toml"])
