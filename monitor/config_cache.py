@@ -12,6 +12,7 @@ be read or written is ignored; it only ever saves time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -26,11 +27,10 @@ from monitor.config import Config, load_config
 
 CACHE_NAME = "config-cache.pickle"
 
-_BUILDABLE = {
-    ("monitor.config", name) for name in (
-        "Config", "Settings", "HtmlSource", "JsonSource", "FeedSource", "Watchlist",
-        "ContextRules", "LanguageWords", "Company", "Notifications", "ChannelConfig", "Route")
-} | {("monitor.model", "StatementType"), ("pathlib", "PosixPath"), ("pathlib", "WindowsPath")}
+_BUILDABLE = {(config.__name__, name) for name, cls in vars(config).items()
+              if isinstance(cls, type) and dataclasses.is_dataclass(cls)
+              and cls.__module__ == config.__name__} \
+    | {("monitor.model", "StatementType"), ("pathlib", "PosixPath"), ("pathlib", "WindowsPath")}
 
 
 @dataclass(frozen=True)
