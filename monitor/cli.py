@@ -278,8 +278,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.schedule import Daemon
     from monitor.serve import FeedServer
 
-    path = config_path(args)
-    config = configuration(args, makes_state=True)  # a bad file is a usage error before anything starts
+    config = configuration(args, makes_state=True)  # a bad file: a usage error, before all
     secrets = _secrets(config)
     directory = state_dir(args)
     with StateLock(directory):
@@ -292,7 +291,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             if server is not None:
                 server.start()
 
-        daemon = Daemon(path, directory, SystemClock(), secrets, on_started=start_server)
+        daemon = Daemon(config, directory, SystemClock(), secrets, on_started=start_server)
         try:
             code = daemon.run()
         finally:

@@ -39,9 +39,9 @@ JITTER_SHARE = 0.1  # each poll moves by up to a tenth of its interval, so hosts
 class Daemon:
     """`regmon run`: polls on schedule until told to stop."""
 
-    def __init__(self, config_path: Path, state_dir: Path, clock: Clock, secrets: Secrets,
+    def __init__(self, config: Config, state_dir: Path, clock: Clock, secrets: Secrets,
                  on_started: Callable[[Monitor], None] | None = None) -> None:
-        self.config_path = config_path
+        self.config_path = config.path  # read again on SIGHUP
         self.state_dir = state_dir
         self.clock = clock
         self.secrets = secrets
@@ -52,8 +52,7 @@ class Daemon:
         self._running = 0
         self._running_lock = threading.Lock()
         self.abandoned = False  # a job outlived the grace period: the caller must not wait
-        self.monitor = Monitor(load_config_cached(config_path, state_dir), state_dir, clock,
-                               secrets=secrets)
+        self.monitor = Monitor(config, state_dir, clock, secrets=secrets)
         self.scheduler = BackgroundScheduler(
             timezone="UTC",
             executors={"default": ThreadPoolExecutor(8), "watchdog": ThreadPoolExecutor(1)},

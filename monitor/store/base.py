@@ -138,7 +138,11 @@ class _SetUpLock:
 
     def __enter__(self) -> None:
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:
+            os.close(self._fd)
+            raise
 
     def __exit__(self, *exc: object) -> None:
         os.close(self._fd)
